@@ -1,0 +1,7 @@
+//! recert's use-cases, between the wire (server, CLI) and the store: importing data, generating
+//! demo organisations, managing API clients. Business rules live here, not in handlers; every
+//! use-case takes its clock from the caller so that time can be fixed in tests.
+
+pub mod clients;
+pub mod demo;
+pub mod import;

@@ -1,0 +1,20 @@
+//! recert's domain: identifiers, timestamps and the clock, the records that get reviewed, API
+//! client roles, and the rules about them. No I/O, no database, no HTTP: everything here is plain
+//! data and pure functions, tested on its own.
+
+mod client;
+mod id;
+mod model;
+pub mod rules;
+mod time;
+
+pub use client::{ApiClient, ClientRole, InvalidClientRole};
+pub use id::{Id, InvalidId};
+pub use model::{
+    AccessProfile, AccessType, Account, Assignment, AssignmentRecord, Dataset, Entitlement,
+    Identity, InvalidAccessType, Permission, Role, Source,
+};
+pub use time::{Clock, InvalidTimestamp, ManualClock, SystemClock, Timestamp};
+
+/// Re-exported so that callers can build durations without depending on `time` themselves.
+pub use ::time::Duration;

@@ -1,0 +1,277 @@
+//! Configuration in layers: defaults < TOML file < `RECERT_*` environment < command-line flags.
+//! `recert default-config` prints [`EXAMPLE`], every key commented; docs/CONFIG.md lists them.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+
+/// The commented example configuration, which is also the defaults (a test checks that).
+pub const EXAMPLE: &str = include_str!("../recert.example.toml");
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// `sqlite://PATH` (embedded, the default) or `postgres://user@host:port/db`.
+    pub database_url: String,
+    pub server: ServerConfig,
+    pub log: LogConfig,
+    pub sqlite: SqliteConfig,
+    pub postgres: PostgresConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    pub listen: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// A tracing filter: `info`, `debug`, `recert=debug,info`.
+    pub level: String,
+    /// `text` or `json`.
+    pub format: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SqliteConfig {
+    pub cache_mib: u32,
+    pub readers: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PostgresConfig {
+    pub max_connections: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database_url: "sqlite://recert.db".into(),
+            server: ServerConfig::default(),
+            log: LogConfig::default(),
+            sqlite: SqliteConfig::default(),
+            postgres: PostgresConfig::default(),
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: "127.0.0.1:8080".into(),
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            level: "info".into(),
+            format: "text".into(),
+        }
+    }
+}
+
+impl Default for SqliteConfig {
+    fn default() -> Self {
+        SqliteConfig {
+            cache_mib: 64,
+            readers: 4,
+        }
+    }
+}
+
+impl Default for PostgresConfig {
+    fn default() -> Self {
+        PostgresConfig {
+            max_connections: 10,
+        }
+    }
+}
+
+/// Values given on the command line (already merged by clap with their `RECERT_*` variables).
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub database_url: Option<String>,
+    pub listen: Option<String>,
+    pub log_level: Option<String>,
+    pub log_format: Option<String>,
+}
+
+fn env_parse<T: std::str::FromStr>(
+    env: &dyn Fn(&str) -> Option<String>,
+    name: &str,
+) -> Result<Option<T>>
+where
+    T::Err: std::fmt::Display,
+{
+    match env(name) {
+        None => Ok(None),
+        Some(v) => v
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!("environment variable {name}='{v}': {e}")),
+    }
+}
+
+impl Config {
+    /// Builds the configuration from its layers. `file` is the TOML file named by `--config` /
+    /// `RECERT_CONFIG`; `env` reads the environment (a parameter so tests can supply their own).
+    pub fn load(
+        file: Option<&Path>,
+        env: &dyn Fn(&str) -> Option<String>,
+        flags: &Overrides,
+    ) -> Result<Self> {
+        let mut cfg = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| {
+                    format!("cannot read configuration file {}", path.display())
+                })?;
+                toml::from_str(&text)
+                    .with_context(|| format!("invalid configuration file {}", path.display()))?
+            }
+            None => Config::default(),
+        };
+        // Environment for the keys without a flag; the flagged keys come through `flags`, where
+        // clap has already put flag-over-environment.
+        if let Some(v) = env_parse(env, "RECERT_SQLITE_CACHE_MIB")? {
+            cfg.sqlite.cache_mib = v;
+        }
+        if let Some(v) = env_parse(env, "RECERT_SQLITE_READERS")? {
+            cfg.sqlite.readers = v;
+        }
+        if let Some(v) = env_parse(env, "RECERT_POSTGRES_MAX_CONNECTIONS")? {
+            cfg.postgres.max_connections = v;
+        }
+        if let Some(v) = &flags.database_url {
+            cfg.database_url = v.clone();
+        }
+        if let Some(v) = &flags.listen {
+            cfg.server.listen = v.clone();
+        }
+        if let Some(v) = &flags.log_level {
+            cfg.log.level = v.clone();
+        }
+        if let Some(v) = &flags.log_format {
+            cfg.log.format = v.clone();
+        }
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    fn validate(&self) -> Result<()> {
+        if !(self.database_url.starts_with("sqlite:")
+            || self.database_url.starts_with("postgres://")
+            || self.database_url.starts_with("postgresql://"))
+        {
+            bail!(
+                "database_url '{}' is not supported: use sqlite://PATH or postgres://...",
+                redact_url(&self.database_url)
+            );
+        }
+        if !matches!(self.log.format.as_str(), "text" | "json") {
+            bail!(
+                "log.format '{}' is not supported: use text or json",
+                self.log.format
+            );
+        }
+        if self.server.listen.parse::<std::net::SocketAddr>().is_err() {
+            bail!(
+                "server.listen '{}' is not an address such as 127.0.0.1:8080",
+                self.server.listen
+            );
+        }
+        if self.sqlite.readers == 0 || self.postgres.max_connections == 0 {
+            bail!("sqlite.readers and postgres.max_connections must be at least 1");
+        }
+        Ok(())
+    }
+}
+
+/// Hides a password in a database URL, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn the_example_is_the_defaults() {
+        let parsed: Config = toml::from_str(EXAMPLE).unwrap();
+        assert_eq!(parsed, Config::default());
+    }
+
+    #[test]
+    fn layers_apply_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("recert.toml");
+        std::fs::write(
+            &file,
+            "database_url = \"sqlite://from-file.db\"\n[sqlite]\ncache_mib = 8\nreaders = 2\n",
+        )
+        .unwrap();
+        let env = |k: &str| (k == "RECERT_SQLITE_CACHE_MIB").then(|| "16".to_owned());
+        let flags = Overrides {
+            listen: Some("127.0.0.1:9999".into()),
+            ..Default::default()
+        };
+        let cfg = Config::load(Some(&file), &env, &flags).unwrap();
+        assert_eq!(cfg.database_url, "sqlite://from-file.db"); // file over default
+        assert_eq!(cfg.sqlite.cache_mib, 16); // environment over file
+        assert_eq!(cfg.sqlite.readers, 2); // file kept where nothing overrides
+        assert_eq!(cfg.server.listen, "127.0.0.1:9999"); // flag over all
+        let flags = Overrides {
+            database_url: Some("postgres://u@h/db".into()),
+            ..Default::default()
+        };
+        let cfg = Config::load(Some(&file), &no_env, &flags).unwrap();
+        assert_eq!(cfg.database_url, "postgres://u@h/db");
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("recert.toml");
+        std::fs::write(&file, "databse_url = \"x\"\n").unwrap();
+        let err = Config::load(Some(&file), &no_env, &Overrides::default()).unwrap_err();
+        assert!(format!("{err:#}").contains("databse_url"), "{err:#}");
+        let env = |k: &str| (k == "RECERT_SQLITE_READERS").then(|| "many".to_owned());
+        let err = Config::load(None, &env, &Overrides::default()).unwrap_err();
+        assert!(err.to_string().contains("RECERT_SQLITE_READERS"), "{err}");
+        let flags = Overrides {
+            database_url: Some("mysql://x".into()),
+            ..Default::default()
+        };
+        assert!(Config::load(None, &no_env, &flags).is_err());
+    }
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            redact_url("postgres://bob:secret@db:5432/recert"),
+            "postgres://bob:***@db:5432/recert"
+        );
+        assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+    }
+}

@@ -1,0 +1,122 @@
+//! `recert serve`: the HTTP server, optionally with the demo organisation loaded on first start.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use recert_core::clients::{self, NewClient};
+use recert_core::demo::{self, DemoOptions};
+use recert_core::import;
+use recert_domain::{ClientRole, Identity, SystemClock};
+use recert_server::AppState;
+use recert_store::Store;
+
+use crate::config::{Config, redact_url};
+use crate::open_store;
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on (default 127.0.0.1:8080).
+    #[arg(long, env = "RECERT_LISTEN", value_name = "ADDR")]
+    pub(crate) listen: Option<String>,
+    /// On an empty database, load the demo organisation and create an admin and a reviewer
+    /// client, printing their credentials.
+    #[arg(long)]
+    demo: bool,
+}
+
+pub(crate) async fn run(cfg: &Config, args: ServeArgs) -> Result<()> {
+    let store = open_store(cfg).await?;
+    if args.demo {
+        load_demo(store.as_ref(), &cfg.server.listen).await?;
+    }
+    let listener = tokio::net::TcpListener::bind(&cfg.server.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", cfg.server.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(
+        %addr,
+        database = %redact_url(&cfg.database_url),
+        backend = store.backend(),
+        version = env!("CARGO_PKG_VERSION"),
+        "recert is serving"
+    );
+    let state = AppState {
+        store,
+        clock: Arc::new(SystemClock),
+    };
+    recert_server::serve(listener, state, recert_server::shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// The reviewer shown in the demo: the manager with the most direct reports after the top.
+fn demo_reviewer(identities: &[Identity]) -> Option<&Identity> {
+    let mut reports = std::collections::HashMap::new();
+    for i in identities {
+        if let Some(m) = i.manager_id {
+            *reports.entry(m).or_insert(0usize) += 1;
+        }
+    }
+    identities
+        .iter()
+        .filter(|i| i.manager_id.is_some())
+        .max_by_key(|i| {
+            (
+                reports.get(&i.id).copied().unwrap_or(0),
+                std::cmp::Reverse(i.id),
+            )
+        })
+}
+
+async fn load_demo(store: &dyn Store, listen: &str) -> Result<()> {
+    if store.counts().await?.identities > 0 {
+        println!(
+            "The database already holds data; the demo organisation was not loaded again.\n\
+             Create a client with: recert admin client create --role ORG_ADMIN"
+        );
+        return Ok(());
+    }
+    let data = tokio::task::spawn_blocking(|| demo::generate(&DemoOptions::default())).await?;
+    let reviewer = demo_reviewer(&data.identities).cloned();
+    let report = import::import_dataset(store, &SystemClock, data, "serve --demo").await?;
+    println!("Loaded the demo organisation:");
+    for line in report.lines() {
+        println!("  {line}");
+    }
+    let admin = clients::create(
+        store,
+        &SystemClock,
+        NewClient {
+            name: Some("demo admin".into()),
+            roles: vec![ClientRole::OrgAdmin],
+            identity_id: None,
+        },
+    )
+    .await?;
+    println!("\nAdmin API client (ORG_ADMIN):");
+    println!("  client_id: {}", admin.client.id);
+    println!("  client_secret: {}", admin.secret);
+    if let Some(r) = reviewer {
+        let rev = clients::create(
+            store,
+            &SystemClock,
+            NewClient {
+                name: Some(format!("demo reviewer {}", r.name)),
+                roles: vec![ClientRole::User],
+                identity_id: Some(r.id),
+            },
+        )
+        .await?;
+        println!(
+            "\nReviewer API client (USER, acting as {} <{}>):",
+            r.display_name,
+            r.email.as_deref().unwrap_or("-")
+        );
+        println!("  client_id: {}", rev.client.id);
+        println!("  client_secret: {}", rev.secret);
+    }
+    println!("\nThe secrets are shown only this once. Check the server with:");
+    println!("  curl -s http://{listen}/readyz\n");
+    Ok(())
+}

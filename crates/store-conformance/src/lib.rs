@@ -1,0 +1,42 @@
+//! The store conformance suite: the behaviour every [`Store`] backend must show, written once and
+//! run unchanged against SQLite and PostgreSQL. Each backend's tests call
+//! [`conformance_tests!`] with an expression that yields a fresh, migrated, empty store.
+//!
+//! The suite drives the store the way recert does: through the core's import, so that the plans
+//! it applies are the real ones.
+
+mod fixture;
+mod suite;
+
+pub use fixture::small_org;
+pub use suite::*;
+
+/// Expands to one `#[tokio::test]` per conformance case. `$fresh` is an async expression giving
+/// `Option<(S, G)>`: a fresh store and a guard kept alive for the test (`None` skips the test).
+#[macro_export]
+macro_rules! conformance_tests {
+    ($fresh:expr) => {
+        $crate::conformance_tests!(@cases $fresh;
+            migrate_is_idempotent,
+            import_then_read_back,
+            reimport_changes_nothing,
+            newer_import_applies_the_difference,
+            removed_access_keeps_its_history,
+            removed_record_can_come_back,
+            stale_plan_is_refused_whole,
+            kinds_left_out_are_kept,
+            text_survives_any_characters,
+            demo_organisation_round_trips,
+            api_clients_lifecycle,
+        );
+    };
+    (@cases $fresh:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let Some((store, _guard)) = $fresh.await else { return };
+                $crate::$case(&store).await;
+            }
+        )*
+    };
+}

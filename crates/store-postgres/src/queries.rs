@@ -1,0 +1,258 @@
+//! Point reads and the small writes (API clients). Bulk import writes live in `import.rs`.
+
+use std::collections::BTreeMap;
+
+use recert_domain::{
+    AccessType, ApiClient, Assignment, AssignmentRecord, ClientRole, Id, Identity, Timestamp,
+};
+use recert_store::{Counts, ImportRun, StoreError};
+use sqlx::postgres::PgRow;
+use sqlx::{AssertSqlSafe, PgPool, Row};
+use time::OffsetDateTime;
+
+use crate::{db_err, ts};
+
+fn corrupt(table: &'static str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::corrupt(table, e)
+}
+
+pub(crate) fn id(r: &PgRow, col: &str, table: &'static str) -> Result<Id, StoreError> {
+    let s: String = r.try_get(col).map_err(db_err)?;
+    Id::parse(&s).map_err(|e| corrupt(table, e))
+}
+
+pub(crate) fn opt_id(r: &PgRow, col: &str, table: &'static str) -> Result<Option<Id>, StoreError> {
+    let s: Option<String> = r.try_get(col).map_err(db_err)?;
+    s.map(|s| Id::parse(&s).map_err(|e| corrupt(table, e)))
+        .transpose()
+}
+
+pub(crate) fn at(r: &PgRow, col: &str) -> Result<Timestamp, StoreError> {
+    let t: OffsetDateTime = r.try_get(col).map_err(db_err)?;
+    Ok(Timestamp::from_datetime(t))
+}
+
+pub(crate) fn opt_at(r: &PgRow, col: &str) -> Result<Option<Timestamp>, StoreError> {
+    let t: Option<OffsetDateTime> = r.try_get(col).map_err(db_err)?;
+    Ok(t.map(Timestamp::from_datetime))
+}
+
+/// Reads a JSONB column selected as `col::text`.
+pub(crate) fn json<T: serde::de::DeserializeOwned>(
+    r: &PgRow,
+    col: &str,
+    table: &'static str,
+) -> Result<T, StoreError> {
+    let s: String = r.try_get(col).map_err(db_err)?;
+    serde_json::from_str(&s).map_err(|e| corrupt(table, e))
+}
+
+pub(crate) fn text(r: &PgRow, col: &str) -> Result<String, StoreError> {
+    r.try_get(col).map_err(db_err)
+}
+
+pub(crate) fn opt_text(r: &PgRow, col: &str) -> Result<Option<String>, StoreError> {
+    r.try_get(col).map_err(db_err)
+}
+
+pub(crate) fn flag(r: &PgRow, col: &str) -> Result<bool, StoreError> {
+    r.try_get(col).map_err(db_err)
+}
+
+pub(crate) fn access_type(r: &PgRow, col: &str) -> Result<AccessType, StoreError> {
+    text(r, col)?.parse().map_err(|e| corrupt("assignments", e))
+}
+
+pub(crate) async fn counts(pool: &PgPool) -> Result<Counts, StoreError> {
+    let r = sqlx::query(
+        "SELECT
+            (SELECT count(*) FROM identities WHERE removed_at IS NULL) AS identities,
+            (SELECT count(*) FROM sources WHERE removed_at IS NULL) AS sources,
+            (SELECT count(*) FROM accounts WHERE removed_at IS NULL) AS accounts,
+            (SELECT count(*) FROM entitlements WHERE removed_at IS NULL) AS entitlements,
+            (SELECT count(*) FROM access_profiles WHERE removed_at IS NULL) AS access_profiles,
+            (SELECT count(*) FROM roles WHERE removed_at IS NULL) AS roles,
+            (SELECT count(*) FROM assignments WHERE removed_at IS NULL) AS assignments,
+            (SELECT count(*) FROM api_clients WHERE revoked_at IS NULL) AS api_clients",
+    )
+    .fetch_one(pool)
+    .await
+    .map_err(db_err)?;
+    let n = |c: &str| -> Result<u64, StoreError> {
+        r.try_get::<i64, _>(c).map(|v| v as u64).map_err(db_err)
+    };
+    Ok(Counts {
+        identities: n("identities")?,
+        sources: n("sources")?,
+        accounts: n("accounts")?,
+        entitlements: n("entitlements")?,
+        access_profiles: n("access_profiles")?,
+        roles: n("roles")?,
+        assignments: n("assignments")?,
+        api_clients: n("api_clients")?,
+    })
+}
+
+pub(crate) const IDENTITY_COLUMNS: &str = "id, name, display_name, email, manager_id, active, \
+     lifecycle_state, attributes::text AS attributes";
+
+pub(crate) fn identity_from_row(r: &PgRow) -> Result<Identity, StoreError> {
+    Ok(Identity {
+        id: id(r, "id", "identities")?,
+        name: text(r, "name")?,
+        display_name: text(r, "display_name")?,
+        email: opt_text(r, "email")?,
+        manager_id: opt_id(r, "manager_id", "identities")?,
+        active: flag(r, "active")?,
+        lifecycle_state: opt_text(r, "lifecycle_state")?,
+        attributes: json::<BTreeMap<String, String>>(r, "attributes", "identities")?,
+    })
+}
+
+pub(crate) async fn identity(pool: &PgPool, want: Id) -> Result<Option<Identity>, StoreError> {
+    let sql =
+        format!("SELECT {IDENTITY_COLUMNS} FROM identities WHERE id = $1 AND removed_at IS NULL");
+    let row = sqlx::query(AssertSqlSafe(sql))
+        .bind(want.to_string())
+        .fetch_optional(pool)
+        .await
+        .map_err(db_err)?;
+    row.as_ref().map(identity_from_row).transpose()
+}
+
+pub(crate) async fn assignment_history(
+    pool: &PgPool,
+    identity_id: Id,
+) -> Result<Vec<AssignmentRecord>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, identity_id, access_type, access_id, account_id,
+                first_seen_at, last_seen_at, removed_at
+         FROM assignments WHERE identity_id = $1 ORDER BY first_seen_at, id",
+    )
+    .bind(identity_id.to_string())
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?;
+    rows.iter()
+        .map(|r| {
+            Ok(AssignmentRecord {
+                id: id(r, "id", "assignments")?,
+                assignment: Assignment {
+                    identity_id: id(r, "identity_id", "assignments")?,
+                    access_type: access_type(r, "access_type")?,
+                    access_id: id(r, "access_id", "assignments")?,
+                    account_id: opt_id(r, "account_id", "assignments")?,
+                },
+                first_seen_at: at(r, "first_seen_at")?,
+                last_seen_at: opt_at(r, "last_seen_at")?,
+                removed_at: opt_at(r, "removed_at")?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn import_runs(pool: &PgPool, limit: u32) -> Result<Vec<ImportRun>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, at, source, kinds::text AS kinds, summary::text AS summary
+         FROM import_runs ORDER BY generation DESC LIMIT $1",
+    )
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?;
+    rows.iter()
+        .map(|r| {
+            Ok(ImportRun {
+                id: id(r, "id", "import_runs")?,
+                at: at(r, "at")?,
+                source: text(r, "source")?,
+                kinds: json(r, "kinds", "import_runs")?,
+                summary: json(r, "summary", "import_runs")?,
+            })
+        })
+        .collect()
+}
+
+fn roles_to_text(roles: &[ClientRole]) -> String {
+    roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+pub(crate) async fn create_api_client(pool: &PgPool, c: &ApiClient) -> Result<(), StoreError> {
+    let res = sqlx::query(
+        "INSERT INTO api_clients (id, name, secret_hash, roles, identity_id, created_at, revoked_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(c.id.to_string())
+    .bind(&c.name)
+    .bind(&c.secret_hash)
+    .bind(roles_to_text(&c.roles))
+    .bind(c.identity_id.map(|i| i.to_string()))
+    .bind(ts(c.created_at))
+    .bind(c.revoked_at.map(ts))
+    .execute(pool)
+    .await;
+    match res {
+        Ok(_) => Ok(()),
+        Err(sqlx::Error::Database(d)) if d.code().as_deref() == Some("23505") => Err(
+            StoreError::Conflict(format!("an API client with id {} already exists", c.id)),
+        ),
+        Err(e) => Err(db_err(e)),
+    }
+}
+
+const CLIENT_COLUMNS: &str = "id, name, secret_hash, roles, identity_id, created_at, revoked_at";
+
+fn client_from_row(r: &PgRow) -> Result<ApiClient, StoreError> {
+    let roles = text(r, "roles")?
+        .split(',')
+        .filter(|p| !p.is_empty())
+        .map(|p| p.parse().map_err(|e| corrupt("api_clients", e)))
+        .collect::<Result<Vec<ClientRole>, _>>()?;
+    Ok(ApiClient {
+        id: id(r, "id", "api_clients")?,
+        name: text(r, "name")?,
+        secret_hash: text(r, "secret_hash")?,
+        roles,
+        identity_id: opt_id(r, "identity_id", "api_clients")?,
+        created_at: at(r, "created_at")?,
+        revoked_at: opt_at(r, "revoked_at")?,
+    })
+}
+
+pub(crate) async fn api_client(pool: &PgPool, want: Id) -> Result<Option<ApiClient>, StoreError> {
+    let sql = format!("SELECT {CLIENT_COLUMNS} FROM api_clients WHERE id = $1");
+    let row = sqlx::query(AssertSqlSafe(sql))
+        .bind(want.to_string())
+        .fetch_optional(pool)
+        .await
+        .map_err(db_err)?;
+    row.as_ref().map(client_from_row).transpose()
+}
+
+pub(crate) async fn api_clients(pool: &PgPool) -> Result<Vec<ApiClient>, StoreError> {
+    let sql = format!("SELECT {CLIENT_COLUMNS} FROM api_clients ORDER BY created_at, id");
+    let rows = sqlx::query(AssertSqlSafe(sql))
+        .fetch_all(pool)
+        .await
+        .map_err(db_err)?;
+    rows.iter().map(client_from_row).collect()
+}
+
+pub(crate) async fn revoke_api_client(
+    pool: &PgPool,
+    want: Id,
+    when: Timestamp,
+) -> Result<bool, StoreError> {
+    let r =
+        sqlx::query("UPDATE api_clients SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+            .bind(want.to_string())
+            .bind(ts(when))
+            .execute(pool)
+            .await
+            .map_err(db_err)?;
+    Ok(r.rows_affected() == 1)
+}

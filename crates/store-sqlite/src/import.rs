@@ -1,0 +1,514 @@
+//! Loading the current state for an import to compare against, and applying an import plan in
+//! one transaction.
+
+use std::collections::HashMap;
+
+use recert_domain::{AccessProfile, Account, Assignment, Dataset, Entitlement, Id, Role, Source};
+use recert_store::{CurrentState, ImportKind, ImportPlan, StoreError};
+use rusqlite::{Connection, Transaction, TransactionBehavior, params};
+
+use crate::db_err;
+use crate::queries::{
+    IDENTITY_COLUMNS, get_access_type, get_id, get_json, get_opt_id, identity_from_row,
+};
+
+fn collect<T>(
+    c: &Connection,
+    sql: &str,
+    f: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>, StoreError> {
+    let mut st = c.prepare(sql).map_err(db_err)?;
+    let rows = st.query_map([], f).map_err(db_err)?;
+    rows.collect::<Result<_, _>>().map_err(db_err)
+}
+
+fn members(c: &Connection, sql: &str) -> Result<HashMap<Id, Vec<Id>>, StoreError> {
+    let mut out: HashMap<Id, Vec<Id>> = HashMap::new();
+    for (owner, member) in collect(c, sql, |r| Ok((get_id(r, 0)?, get_id(r, 1)?)))? {
+        out.entry(owner).or_default().push(member);
+    }
+    for v in out.values_mut() {
+        v.sort();
+    }
+    Ok(out)
+}
+
+pub(crate) fn current_state(
+    c: &Connection,
+    with_assignments: bool,
+) -> Result<CurrentState, StoreError> {
+    // One read transaction, so every kind comes from the same moment.
+    c.execute_batch("BEGIN").map_err(db_err)?;
+    let out = read_state(c, with_assignments);
+    let _ = c.execute_batch("COMMIT");
+    out
+}
+
+fn read_state(c: &Connection, with_assignments: bool) -> Result<CurrentState, StoreError> {
+    let generation: i64 = c
+        .query_row(
+            "SELECT import_generation FROM store_meta WHERE id = 1",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(db_err)?;
+    let identities = collect(
+        c,
+        &format!("SELECT {IDENTITY_COLUMNS} FROM identities WHERE removed_at IS NULL"),
+        identity_from_row,
+    )?;
+    let sources = collect(
+        c,
+        "SELECT id, name, source_type, description, owner_id FROM sources WHERE removed_at IS NULL",
+        |r| {
+            Ok(Source {
+                id: get_id(r, 0)?,
+                name: r.get(1)?,
+                source_type: r.get(2)?,
+                description: r.get(3)?,
+                owner_id: get_opt_id(r, 4)?,
+            })
+        },
+    )?;
+    let accounts = collect(
+        c,
+        "SELECT id, source_id, identity_id, native_identity, name, disabled, locked
+         FROM accounts WHERE removed_at IS NULL",
+        |r| {
+            Ok(Account {
+                id: get_id(r, 0)?,
+                source_id: get_id(r, 1)?,
+                identity_id: get_opt_id(r, 2)?,
+                native_identity: r.get(3)?,
+                name: r.get(4)?,
+                disabled: r.get(5)?,
+                locked: r.get(6)?,
+            })
+        },
+    )?;
+    let entitlements = collect(
+        c,
+        "SELECT id, source_id, name, attribute_name, attribute_value, description, privileged,
+                owner_id, permissions
+         FROM entitlements WHERE removed_at IS NULL",
+        |r| {
+            Ok(Entitlement {
+                id: get_id(r, 0)?,
+                source_id: get_id(r, 1)?,
+                name: r.get(2)?,
+                attribute_name: r.get(3)?,
+                attribute_value: r.get(4)?,
+                description: r.get(5)?,
+                privileged: r.get(6)?,
+                owner_id: get_opt_id(r, 7)?,
+                permissions: get_json(r, 8)?,
+            })
+        },
+    )?;
+    let mut ap_members = members(
+        c,
+        "SELECT access_profile_id, entitlement_id FROM access_profile_entitlements",
+    )?;
+    let access_profiles = collect(
+        c,
+        "SELECT id, source_id, name, description, owner_id FROM access_profiles
+         WHERE removed_at IS NULL",
+        |r| {
+            Ok(AccessProfile {
+                id: get_id(r, 0)?,
+                source_id: get_id(r, 1)?,
+                name: r.get(2)?,
+                description: r.get(3)?,
+                owner_id: get_opt_id(r, 4)?,
+                entitlement_ids: Vec::new(),
+            })
+        },
+    )?
+    .into_iter()
+    .map(|mut p| {
+        p.entitlement_ids = ap_members.remove(&p.id).unwrap_or_default();
+        p
+    })
+    .collect();
+    let mut role_aps = members(
+        c,
+        "SELECT role_id, access_profile_id FROM role_access_profiles",
+    )?;
+    let mut role_ents = members(c, "SELECT role_id, entitlement_id FROM role_entitlements")?;
+    let roles = collect(
+        c,
+        "SELECT id, name, description, owner_id FROM roles WHERE removed_at IS NULL",
+        |r| {
+            Ok(Role {
+                id: get_id(r, 0)?,
+                name: r.get(1)?,
+                description: r.get(2)?,
+                owner_id: get_opt_id(r, 3)?,
+                access_profile_ids: Vec::new(),
+                entitlement_ids: Vec::new(),
+            })
+        },
+    )?
+    .into_iter()
+    .map(|mut role| {
+        role.access_profile_ids = role_aps.remove(&role.id).unwrap_or_default();
+        role.entitlement_ids = role_ents.remove(&role.id).unwrap_or_default();
+        role
+    })
+    .collect();
+    let (assignment_ids, assignments) = if with_assignments {
+        collect(
+            c,
+            "SELECT id, identity_id, access_type, access_id, account_id FROM assignments
+             WHERE removed_at IS NULL",
+            |r| {
+                Ok((
+                    get_id(r, 0)?,
+                    Assignment {
+                        identity_id: get_id(r, 1)?,
+                        access_type: get_access_type(r, 2)?,
+                        access_id: get_id(r, 3)?,
+                        account_id: get_opt_id(r, 4)?,
+                    },
+                ))
+            },
+        )?
+        .into_iter()
+        .unzip()
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    Ok(CurrentState {
+        dataset: Dataset {
+            identities,
+            sources,
+            accounts,
+            entitlements,
+            access_profiles,
+            roles,
+            assignments,
+        },
+        assignment_ids,
+        generation,
+    })
+}
+
+fn s(id: &Id) -> String {
+    id.to_string()
+}
+
+fn os(id: &Option<Id>) -> Option<String> {
+    id.as_ref().map(Id::to_string)
+}
+
+fn json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(|e| StoreError::Database(e.to_string()))
+}
+
+fn remove(tx: &Transaction<'_>, table: &str, ids: &[Id], at: &str) -> Result<(), StoreError> {
+    let mut st = tx
+        .prepare_cached(&format!(
+            "UPDATE {table} SET removed_at = ?2, updated_at = ?2 WHERE id = ?1 AND removed_at IS NULL"
+        ))
+        .map_err(db_err)?;
+    for id in ids {
+        st.execute(params![s(id), at]).map_err(db_err)?;
+    }
+    Ok(())
+}
+
+fn replace_members(
+    tx: &Transaction<'_>,
+    table: &str,
+    owner_col: &str,
+    member_col: &str,
+    owner: &Id,
+    ids: &[Id],
+) -> Result<(), StoreError> {
+    tx.prepare_cached(&format!("DELETE FROM {table} WHERE {owner_col} = ?1"))
+        .and_then(|mut st| st.execute([s(owner)]))
+        .map_err(db_err)?;
+    let mut ins = tx
+        .prepare_cached(&format!(
+            "INSERT INTO {table} ({owner_col}, {member_col}) VALUES (?1, ?2)"
+        ))
+        .map_err(db_err)?;
+    for m in ids {
+        ins.execute([s(owner), s(m)]).map_err(db_err)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn apply(c: &mut Connection, plan: &ImportPlan) -> Result<(), StoreError> {
+    let tx = c
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db_err)?;
+    let bumped = tx
+        .execute(
+            "UPDATE store_meta SET import_generation = import_generation + 1
+             WHERE id = 1 AND import_generation = ?1",
+            [plan.base_generation],
+        )
+        .map_err(db_err)?;
+    if bumped != 1 {
+        return Err(StoreError::Conflict(
+            "another import changed the data while this one was being prepared; run it again"
+                .into(),
+        ));
+    }
+    let at = plan.at.to_string();
+    write_entities(&tx, plan, &at)?;
+    write_assignments(&tx, plan, &at)?;
+    tx.execute(
+        "INSERT INTO import_runs (id, at, generation, source, kinds, summary)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            s(&plan.run_id),
+            at,
+            plan.base_generation + 1,
+            plan.source,
+            json(&plan.kinds)?,
+            json(&plan.summary())?,
+        ],
+    )
+    .map_err(db_err)?;
+    tx.commit().map_err(db_err)
+}
+
+fn write_entities(tx: &Transaction<'_>, plan: &ImportPlan, at: &str) -> Result<(), StoreError> {
+    {
+        let mut st = tx
+            .prepare_cached(
+                "INSERT INTO identities (id, name, display_name, email, manager_id, active,
+                    lifecycle_state, attributes, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name,
+                    display_name = excluded.display_name, email = excluded.email,
+                    manager_id = excluded.manager_id, active = excluded.active,
+                    lifecycle_state = excluded.lifecycle_state, attributes = excluded.attributes,
+                    updated_at = excluded.updated_at, removed_at = NULL",
+            )
+            .map_err(db_err)?;
+        for i in plan.identities.upserts() {
+            st.execute(params![
+                s(&i.id),
+                i.name,
+                i.display_name,
+                i.email,
+                os(&i.manager_id),
+                i.active,
+                i.lifecycle_state,
+                json(&i.attributes)?,
+                at
+            ])
+            .map_err(db_err)?;
+        }
+    }
+    remove(tx, "identities", &plan.identities.removed, at)?;
+    {
+        let mut st = tx
+            .prepare_cached(
+                "INSERT INTO sources (id, name, source_type, description, owner_id, created_at,
+                    updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name,
+                    source_type = excluded.source_type, description = excluded.description,
+                    owner_id = excluded.owner_id, updated_at = excluded.updated_at,
+                    removed_at = NULL",
+            )
+            .map_err(db_err)?;
+        for x in plan.sources.upserts() {
+            st.execute(params![
+                s(&x.id),
+                x.name,
+                x.source_type,
+                x.description,
+                os(&x.owner_id),
+                at
+            ])
+            .map_err(db_err)?;
+        }
+    }
+    remove(tx, "sources", &plan.sources.removed, at)?;
+    {
+        let mut st = tx
+            .prepare_cached(
+                "INSERT INTO accounts (id, source_id, identity_id, native_identity, name, disabled,
+                    locked, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
+                 ON CONFLICT (id) DO UPDATE SET source_id = excluded.source_id,
+                    identity_id = excluded.identity_id, native_identity = excluded.native_identity,
+                    name = excluded.name, disabled = excluded.disabled, locked = excluded.locked,
+                    updated_at = excluded.updated_at, removed_at = NULL",
+            )
+            .map_err(db_err)?;
+        for x in plan.accounts.upserts() {
+            st.execute(params![
+                s(&x.id),
+                s(&x.source_id),
+                os(&x.identity_id),
+                x.native_identity,
+                x.name,
+                x.disabled,
+                x.locked,
+                at
+            ])
+            .map_err(db_err)?;
+        }
+    }
+    remove(tx, "accounts", &plan.accounts.removed, at)?;
+    {
+        let mut st = tx
+            .prepare_cached(
+                "INSERT INTO entitlements (id, source_id, name, attribute_name, attribute_value,
+                    description, privileged, owner_id, permissions, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)
+                 ON CONFLICT (id) DO UPDATE SET source_id = excluded.source_id,
+                    name = excluded.name, attribute_name = excluded.attribute_name,
+                    attribute_value = excluded.attribute_value,
+                    description = excluded.description, privileged = excluded.privileged,
+                    owner_id = excluded.owner_id, permissions = excluded.permissions,
+                    updated_at = excluded.updated_at, removed_at = NULL",
+            )
+            .map_err(db_err)?;
+        for x in plan.entitlements.upserts() {
+            st.execute(params![
+                s(&x.id),
+                s(&x.source_id),
+                x.name,
+                x.attribute_name,
+                x.attribute_value,
+                x.description,
+                x.privileged,
+                os(&x.owner_id),
+                json(&x.permissions)?,
+                at
+            ])
+            .map_err(db_err)?;
+        }
+    }
+    remove(tx, "entitlements", &plan.entitlements.removed, at)?;
+    {
+        let mut st = tx
+            .prepare_cached(
+                "INSERT INTO access_profiles (id, source_id, name, description, owner_id,
+                    created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+                 ON CONFLICT (id) DO UPDATE SET source_id = excluded.source_id,
+                    name = excluded.name, description = excluded.description,
+                    owner_id = excluded.owner_id, updated_at = excluded.updated_at,
+                    removed_at = NULL",
+            )
+            .map_err(db_err)?;
+        for x in plan.access_profiles.upserts() {
+            st.execute(params![
+                s(&x.id),
+                s(&x.source_id),
+                x.name,
+                x.description,
+                os(&x.owner_id),
+                at
+            ])
+            .map_err(db_err)?;
+            replace_members(
+                tx,
+                "access_profile_entitlements",
+                "access_profile_id",
+                "entitlement_id",
+                &x.id,
+                &x.entitlement_ids,
+            )?;
+        }
+    }
+    remove(tx, "access_profiles", &plan.access_profiles.removed, at)?;
+    {
+        let mut st = tx
+            .prepare_cached(
+                "INSERT INTO roles (id, name, description, owner_id, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5)
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name,
+                    description = excluded.description, owner_id = excluded.owner_id,
+                    updated_at = excluded.updated_at, removed_at = NULL",
+            )
+            .map_err(db_err)?;
+        for x in plan.roles.upserts() {
+            st.execute(params![
+                s(&x.id),
+                x.name,
+                x.description,
+                os(&x.owner_id),
+                at
+            ])
+            .map_err(db_err)?;
+            replace_members(
+                tx,
+                "role_access_profiles",
+                "role_id",
+                "access_profile_id",
+                &x.id,
+                &x.access_profile_ids,
+            )?;
+            replace_members(
+                tx,
+                "role_entitlements",
+                "role_id",
+                "entitlement_id",
+                &x.id,
+                &x.entitlement_ids,
+            )?;
+        }
+    }
+    remove(tx, "roles", &plan.roles.removed, at)?;
+    Ok(())
+}
+
+fn write_assignments(tx: &Transaction<'_>, plan: &ImportPlan, at: &str) -> Result<(), StoreError> {
+    if !plan.assignments_removed.is_empty() {
+        // The last import that carried assignments is the last one that saw these.
+        let last_seen: Option<String> = tx
+            .query_row(
+                "SELECT max(at) FROM import_runs WHERE kinds LIKE ?1",
+                [format!("%\"{}\"%", json_name(ImportKind::Assignments))],
+                |r| r.get(0),
+            )
+            .map_err(db_err)?;
+        let mut st = tx
+            .prepare_cached(
+                "UPDATE assignments SET removed_at = ?2, last_seen_at = ?3
+                 WHERE id = ?1 AND removed_at IS NULL",
+            )
+            .map_err(db_err)?;
+        for id in &plan.assignments_removed {
+            st.execute(params![s(id), at, last_seen]).map_err(db_err)?;
+        }
+    }
+    let mut st = tx
+        .prepare_cached(
+            "INSERT INTO assignments (id, identity_id, access_type, access_id, account_id,
+                first_seen_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .map_err(db_err)?;
+    let mut buf = [[0u8; 32]; 4];
+    for (id, a) in &plan.assignments_added {
+        let [b0, b1, b2, b3] = &mut buf;
+        st.execute(params![
+            id.encode(b0),
+            a.identity_id.encode(b1),
+            a.access_type.as_str(),
+            a.access_id.encode(b2),
+            a.account_id.as_ref().map(|x| x.encode(b3)),
+            at
+        ])
+        .map_err(db_err)?;
+    }
+    Ok(())
+}
+
+/// The name a kind has in the import log's JSON.
+pub(crate) fn json_name(kind: ImportKind) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}

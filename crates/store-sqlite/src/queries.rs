@@ -1,0 +1,244 @@
+//! Point reads and the small writes (API clients). Bulk import writes live in `import.rs`.
+
+use std::collections::BTreeMap;
+
+use recert_domain::{
+    AccessType, ApiClient, Assignment, AssignmentRecord, ClientRole, Id, Identity, Timestamp,
+};
+use recert_store::{Counts, ImportRun, StoreError};
+use rusqlite::types::Type;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use crate::db_err;
+
+fn conversion(i: usize, e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(i, Type::Text, Box::new(e))
+}
+
+pub(crate) fn get_id(row: &Row<'_>, i: usize) -> rusqlite::Result<Id> {
+    let s: String = row.get(i)?;
+    Id::parse(&s).map_err(|e| conversion(i, e))
+}
+
+pub(crate) fn get_opt_id(row: &Row<'_>, i: usize) -> rusqlite::Result<Option<Id>> {
+    let s: Option<String> = row.get(i)?;
+    s.map(|s| Id::parse(&s).map_err(|e| conversion(i, e)))
+        .transpose()
+}
+
+pub(crate) fn get_ts(row: &Row<'_>, i: usize) -> rusqlite::Result<Timestamp> {
+    let s: String = row.get(i)?;
+    Timestamp::parse(&s).map_err(|e| conversion(i, e))
+}
+
+pub(crate) fn get_opt_ts(row: &Row<'_>, i: usize) -> rusqlite::Result<Option<Timestamp>> {
+    let s: Option<String> = row.get(i)?;
+    s.map(|s| Timestamp::parse(&s).map_err(|e| conversion(i, e)))
+        .transpose()
+}
+
+pub(crate) fn get_json<T: serde::de::DeserializeOwned>(
+    row: &Row<'_>,
+    i: usize,
+) -> rusqlite::Result<T> {
+    let s: String = row.get(i)?;
+    serde_json::from_str(&s).map_err(|e| conversion(i, e))
+}
+
+pub(crate) fn get_access_type(row: &Row<'_>, i: usize) -> rusqlite::Result<AccessType> {
+    let s: String = row.get(i)?;
+    s.parse().map_err(|e| conversion(i, e))
+}
+
+pub(crate) fn counts(c: &Connection) -> Result<Counts, StoreError> {
+    let n = |sql: &str| -> Result<u64, StoreError> {
+        c.query_row(sql, [], |r| r.get::<_, i64>(0))
+            .map(|v| v as u64)
+            .map_err(db_err)
+    };
+    Ok(Counts {
+        identities: n("SELECT count(*) FROM identities WHERE removed_at IS NULL")?,
+        sources: n("SELECT count(*) FROM sources WHERE removed_at IS NULL")?,
+        accounts: n("SELECT count(*) FROM accounts WHERE removed_at IS NULL")?,
+        entitlements: n("SELECT count(*) FROM entitlements WHERE removed_at IS NULL")?,
+        access_profiles: n("SELECT count(*) FROM access_profiles WHERE removed_at IS NULL")?,
+        roles: n("SELECT count(*) FROM roles WHERE removed_at IS NULL")?,
+        assignments: n("SELECT count(*) FROM assignments WHERE removed_at IS NULL")?,
+        api_clients: n("SELECT count(*) FROM api_clients WHERE revoked_at IS NULL")?,
+    })
+}
+
+pub(crate) const IDENTITY_COLUMNS: &str =
+    "id, name, display_name, email, manager_id, active, lifecycle_state, attributes";
+
+pub(crate) fn identity_from_row(r: &Row<'_>) -> rusqlite::Result<Identity> {
+    Ok(Identity {
+        id: get_id(r, 0)?,
+        name: r.get(1)?,
+        display_name: r.get(2)?,
+        email: r.get(3)?,
+        manager_id: get_opt_id(r, 4)?,
+        active: r.get(5)?,
+        lifecycle_state: r.get(6)?,
+        attributes: get_json::<BTreeMap<String, String>>(r, 7)?,
+    })
+}
+
+pub(crate) fn identity(c: &Connection, id: Id) -> Result<Option<Identity>, StoreError> {
+    c.query_row(
+        &format!("SELECT {IDENTITY_COLUMNS} FROM identities WHERE id = ?1 AND removed_at IS NULL"),
+        [id.to_string()],
+        identity_from_row,
+    )
+    .optional()
+    .map_err(db_err)
+}
+
+pub(crate) fn assignment_history(
+    c: &Connection,
+    identity_id: Id,
+) -> Result<Vec<AssignmentRecord>, StoreError> {
+    let mut st = c
+        .prepare(
+            "SELECT id, identity_id, access_type, access_id, account_id,
+                    first_seen_at, last_seen_at, removed_at
+             FROM assignments WHERE identity_id = ?1 ORDER BY first_seen_at, id",
+        )
+        .map_err(db_err)?;
+    let rows = st
+        .query_map([identity_id.to_string()], |r| {
+            Ok(AssignmentRecord {
+                id: get_id(r, 0)?,
+                assignment: Assignment {
+                    identity_id: get_id(r, 1)?,
+                    access_type: get_access_type(r, 2)?,
+                    access_id: get_id(r, 3)?,
+                    account_id: get_opt_id(r, 4)?,
+                },
+                first_seen_at: get_ts(r, 5)?,
+                last_seen_at: get_opt_ts(r, 6)?,
+                removed_at: get_opt_ts(r, 7)?,
+            })
+        })
+        .map_err(db_err)?;
+    rows.collect::<Result<_, _>>().map_err(db_err)
+}
+
+pub(crate) fn import_runs(c: &Connection, limit: u32) -> Result<Vec<ImportRun>, StoreError> {
+    let mut st = c
+        .prepare(
+            "SELECT id, at, source, kinds, summary FROM import_runs
+             ORDER BY generation DESC LIMIT ?1",
+        )
+        .map_err(db_err)?;
+    let rows = st
+        .query_map([i64::from(limit)], |r| {
+            Ok(ImportRun {
+                id: get_id(r, 0)?,
+                at: get_ts(r, 1)?,
+                source: r.get(2)?,
+                kinds: get_json(r, 3)?,
+                summary: get_json(r, 4)?,
+            })
+        })
+        .map_err(db_err)?;
+    rows.collect::<Result<_, _>>().map_err(db_err)
+}
+
+pub(crate) fn roles_to_text(roles: &[ClientRole]) -> String {
+    roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+pub(crate) fn roles_from_text(s: &str) -> Result<Vec<ClientRole>, StoreError> {
+    s.split(',')
+        .filter(|p| !p.is_empty())
+        .map(|p| p.parse().map_err(|e| StoreError::corrupt("api_clients", e)))
+        .collect()
+}
+
+pub(crate) fn create_api_client(c: &Connection, client: &ApiClient) -> Result<(), StoreError> {
+    let res = c.execute(
+        "INSERT INTO api_clients (id, name, secret_hash, roles, identity_id, created_at, revoked_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            client.id.to_string(),
+            client.name,
+            client.secret_hash,
+            roles_to_text(&client.roles),
+            client.identity_id.map(|i| i.to_string()),
+            client.created_at.to_string(),
+            client.revoked_at.map(|t| t.to_string()),
+        ],
+    );
+    match res {
+        Ok(_) => Ok(()),
+        Err(rusqlite::Error::SqliteFailure(f, _))
+            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            Err(StoreError::Conflict(format!(
+                "an API client with id {} already exists",
+                client.id
+            )))
+        }
+        Err(e) => Err(db_err(e)),
+    }
+}
+
+const CLIENT_COLUMNS: &str = "id, name, secret_hash, roles, identity_id, created_at, revoked_at";
+
+fn client_from_row(r: &Row<'_>) -> rusqlite::Result<(ApiClient, String)> {
+    Ok((
+        ApiClient {
+            id: get_id(r, 0)?,
+            name: r.get(1)?,
+            secret_hash: r.get(2)?,
+            roles: Vec::new(),
+            identity_id: get_opt_id(r, 4)?,
+            created_at: get_ts(r, 5)?,
+            revoked_at: get_opt_ts(r, 6)?,
+        },
+        r.get(3)?,
+    ))
+}
+
+fn with_roles((mut client, roles): (ApiClient, String)) -> Result<ApiClient, StoreError> {
+    client.roles = roles_from_text(&roles)?;
+    Ok(client)
+}
+
+pub(crate) fn api_client(c: &Connection, id: Id) -> Result<Option<ApiClient>, StoreError> {
+    c.query_row(
+        &format!("SELECT {CLIENT_COLUMNS} FROM api_clients WHERE id = ?1"),
+        [id.to_string()],
+        client_from_row,
+    )
+    .optional()
+    .map_err(db_err)?
+    .map(with_roles)
+    .transpose()
+}
+
+pub(crate) fn api_clients(c: &Connection) -> Result<Vec<ApiClient>, StoreError> {
+    let mut st = c
+        .prepare(&format!(
+            "SELECT {CLIENT_COLUMNS} FROM api_clients ORDER BY created_at, id"
+        ))
+        .map_err(db_err)?;
+    let rows = st.query_map([], client_from_row).map_err(db_err)?;
+    rows.map(|r| r.map_err(db_err).and_then(with_roles))
+        .collect()
+}
+
+pub(crate) fn revoke_api_client(c: &Connection, id: Id, at: Timestamp) -> Result<bool, StoreError> {
+    let n = c
+        .execute(
+            "UPDATE api_clients SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+            params![id.to_string(), at.to_string()],
+        )
+        .map_err(db_err)?;
+    Ok(n == 1)
+}

@@ -1,0 +1,83 @@
+//! The storage seam. [`Store`] is what the core needs from a database, one method per use-case;
+//! `recert-store-sqlite` and `recert-store-postgres` implement it, and `recert-store-conformance`
+//! holds the one behaviour suite both must pass.
+
+mod error;
+mod plan;
+
+use async_trait::async_trait;
+use recert_domain::{ApiClient, AssignmentRecord, Dataset, Id, Identity, Timestamp};
+
+pub use error::StoreError;
+pub use plan::{ImportKind, ImportPlan, ImportRun, ImportSummary, KindChanges, KindSummary};
+
+/// How many active records of each kind the store holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Counts {
+    pub identities: u64,
+    pub sources: u64,
+    pub accounts: u64,
+    pub entitlements: u64,
+    pub access_profiles: u64,
+    pub roles: u64,
+    pub assignments: u64,
+    pub api_clients: u64,
+}
+
+/// The current state as an import sees it.
+#[derive(Debug, Clone, Default)]
+pub struct CurrentState {
+    /// Active records; assignments are in `assignments` below with their ids.
+    pub dataset: Dataset,
+    /// Active assignments with the id of their record.
+    pub assignment_ids: Vec<Id>,
+    /// Bumped by every import; an import plan made from this state only applies if no other
+    /// import ran in between.
+    pub generation: i64,
+}
+
+/// A database recert can run on.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug + 'static {
+    /// Which backend this is (`sqlite`, `postgres`), for logs and health output.
+    fn backend(&self) -> &'static str;
+
+    /// Applies the migrations not yet applied; returns the names of those it applied.
+    async fn migrate(&self) -> Result<Vec<String>, StoreError>;
+
+    /// Answers when the database can serve queries.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    async fn counts(&self) -> Result<Counts, StoreError>;
+
+    /// Everything active, for an import to compare against. When `with_assignments` is false the
+    /// (potentially millions of) assignments are left out.
+    async fn current_state(&self, with_assignments: bool) -> Result<CurrentState, StoreError>;
+
+    /// Applies an import in one transaction, or nothing at all. Fails with
+    /// [`StoreError::Conflict`] when another import ran since `plan.base_generation`.
+    async fn apply_import(&self, plan: &ImportPlan) -> Result<(), StoreError>;
+
+    /// The most recent imports, newest first.
+    async fn import_runs(&self, limit: u32) -> Result<Vec<ImportRun>, StoreError>;
+
+    async fn identity(&self, id: Id) -> Result<Option<Identity>, StoreError>;
+
+    /// Every assignment ever recorded for an identity, present and removed, oldest first.
+    async fn assignment_history(
+        &self,
+        identity_id: Id,
+    ) -> Result<Vec<AssignmentRecord>, StoreError>;
+
+    /// Stores a new API client; a duplicate id is a [`StoreError::Conflict`].
+    async fn create_api_client(&self, client: &ApiClient) -> Result<(), StoreError>;
+
+    async fn api_client(&self, id: Id) -> Result<Option<ApiClient>, StoreError>;
+
+    /// All clients, revoked ones included, oldest first.
+    async fn api_clients(&self) -> Result<Vec<ApiClient>, StoreError>;
+
+    /// Marks a client revoked; returns false when there is no such client or it was already revoked.
+    async fn revoke_api_client(&self, id: Id, at: Timestamp) -> Result<bool, StoreError>;
+}
