@@ -236,7 +236,7 @@ pub async fn stale_plan_is_refused_whole(store: &dyn Store) {
     let mut changed = small_org().identities[1].clone();
     changed.display_name = "Should not land".into();
     plan.identities.changed.push(changed);
-    let err = store.apply_import(&plan).await.unwrap_err();
+    let err = store.apply_import(plan).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
     assert_eq!(stored(store).await, normalised(other));
     assert_eq!(store.import_runs(10).await.unwrap().len(), 2);

@@ -106,8 +106,8 @@ impl Store for PostgresStore {
         import::current_state(&self.pool, with_assignments).await
     }
 
-    async fn apply_import(&self, plan: &ImportPlan) -> Result<(), StoreError> {
-        import::apply(&self.pool, plan).await
+    async fn apply_import(&self, plan: ImportPlan) -> Result<(), StoreError> {
+        import::apply(&self.pool, &plan).await
     }
 
     async fn import_runs(&self, limit: u32) -> Result<Vec<ImportRun>, StoreError> {

@@ -174,8 +174,7 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn apply_import(&self, plan: &ImportPlan) -> Result<(), StoreError> {
-        let plan = plan.clone();
+    async fn apply_import(&self, plan: ImportPlan) -> Result<(), StoreError> {
         self.write(move |c| import::apply(c, &plan)).await
     }
 

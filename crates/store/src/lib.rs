@@ -55,9 +55,10 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// (potentially millions of) assignments are left out.
     async fn current_state(&self, with_assignments: bool) -> Result<CurrentState, StoreError>;
 
-    /// Applies an import in one transaction, or nothing at all. Fails with
+    /// Applies an import in one transaction, or nothing at all. Takes the plan by value: it can
+    /// hold millions of rows, and a blocking store thread must own what it writes. Fails with
     /// [`StoreError::Conflict`] when another import ran since `plan.base_generation`.
-    async fn apply_import(&self, plan: &ImportPlan) -> Result<(), StoreError>;
+    async fn apply_import(&self, plan: ImportPlan) -> Result<(), StoreError>;
 
     /// The most recent imports, newest first.
     async fn import_runs(&self, limit: u32) -> Result<Vec<ImportRun>, StoreError>;

@@ -89,7 +89,15 @@ pub async fn import_path(
     clock: &dyn Clock,
     path: &Path,
 ) -> Result<ImportReport, ImportError> {
-    let doc = read(path)?;
+    let started = std::time::Instant::now();
+    let owned = path.to_owned();
+    let doc = tokio::task::spawn_blocking(move || read(&owned))
+        .await
+        .map_err(|e| ImportError::Read {
+            path: path.display().to_string(),
+            source: std::io::Error::other(e.to_string()),
+        })??;
+    tracing::info!(path = %path.display(), millis = started.elapsed().as_millis() as u64, "import: file read");
     import_document(store, clock, doc, &path.display().to_string()).await
 }
 
@@ -165,9 +173,16 @@ pub async fn import_incoming(
     incoming: Incoming,
     source: &str,
 ) -> Result<ImportReport, ImportError> {
+    let started = std::time::Instant::now();
     let kinds = incoming.kinds();
     let has = |k| kinds.contains(&k);
     let mut current = store.current_state(true).await?;
+    tracing::info!(
+        generation = current.generation,
+        stored_assignments = current.dataset.assignments.len(),
+        millis = started.elapsed().as_millis() as u64,
+        "import: current state read"
+    );
     let cur = &mut current.dataset;
     let mut origins = HashMap::new();
     let mut previous = Previous::new();
@@ -276,16 +291,18 @@ pub async fn import_incoming(
         assignments_added,
         assignments_removed,
     };
-    store.apply_import(&plan).await?;
     let summary = plan.summary();
+    let run_id = plan.run_id;
+    tracing::info!(import.id = %run_id, ?summary, millis = started.elapsed().as_millis() as u64, "import checked; applying");
+    store.apply_import(plan).await?;
     tracing::info!(
-        import.id = %plan.run_id,
+        import.id = %run_id,
         import.source = source,
-        ?summary,
+        millis = started.elapsed().as_millis() as u64,
         "import applied"
     );
     Ok(ImportReport {
-        run_id: plan.run_id,
+        run_id,
         source: source.to_owned(),
         kinds,
         summary,

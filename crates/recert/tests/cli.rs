@@ -1,0 +1,386 @@
+//! The `recert` binary as a user runs it: real processes, a real SQLite file, a real port.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn recert() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_recert"));
+    // The tests choose their own database and settings; nothing leaks in from the caller.
+    for (k, _) in std::env::vars() {
+        if k.starts_with("RECERT_") {
+            c.env_remove(k);
+        }
+    }
+    c.env("RECERT_LOG_LEVEL", "warn");
+    c
+}
+
+fn run(c: &mut Command) -> Output {
+    c.output().expect("run recert")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn ok(c: &mut Command) -> String {
+    let o = run(c);
+    assert!(o.status.success(), "failed: {}\n{}", stdout(&o), stderr(&o));
+    stdout(&o)
+}
+
+fn db(dir: &Path) -> String {
+    format!("sqlite://{}", dir.join("recert.db").display())
+}
+
+#[test]
+fn default_config_prints_a_commented_example() {
+    let out = ok(recert().arg("default-config"));
+    for key in [
+        "database_url",
+        "[server]",
+        "listen",
+        "[log]",
+        "[sqlite]",
+        "cache_mib",
+        "# ",
+    ] {
+        assert!(out.contains(key), "{key} missing from:\n{out}");
+    }
+}
+
+#[test]
+fn demo_file_imports_and_reimports_without_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("org.json");
+    let out = ok(recert()
+        .args(["demo", "--identities", "60", "--seed", "3", "--output"])
+        .arg(&file));
+    assert!(out.contains("60 identities"), "{out}");
+    let first = ok(recert()
+        .args(["--database", &db(dir.path()), "import"])
+        .arg(&file));
+    assert!(
+        first.contains("identities: 60 added, 0 changed, 0 removed"),
+        "{first}"
+    );
+    let again = ok(recert()
+        .args(["--database", &db(dir.path()), "import"])
+        .arg(&file));
+    assert!(again.contains("nothing changed"), "{again}");
+    assert!(
+        again.contains("identities: 0 added, 0 changed, 0 removed"),
+        "{again}"
+    );
+    // The same seed gives the same file.
+    let file2 = dir.path().join("org2.json");
+    ok(recert()
+        .args(["demo", "--identities", "60", "--seed", "3", "--output"])
+        .arg(&file2));
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        std::fs::read(&file2).unwrap()
+    );
+}
+
+#[test]
+fn demo_loads_straight_into_the_database_named_by_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ok(recert().env("RECERT_DATABASE_URL", db(dir.path())).args([
+        "demo",
+        "--identities",
+        "40",
+    ]));
+    assert!(out.contains("identities: 40 added"), "{out}");
+    assert!(dir.path().join("recert.db").exists());
+    let out = ok(recert().args(["--database", &db(dir.path()), "migrate"]));
+    assert!(out.contains("up to date"), "{out}");
+}
+
+#[test]
+fn a_bad_import_fails_with_the_place_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.json");
+    std::fs::write(
+        &file,
+        r#"{"identities": [{"id": "000000000000000000000000000000a1", "name": "ada", "email": "nope"}]}"#,
+    )
+    .unwrap();
+    let o = run(recert()
+        .args(["--database", &db(dir.path()), "import"])
+        .arg(&file));
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("identities[0], field email: 'nope' is not a valid email address"),
+        "{err}"
+    );
+    assert!(err.contains("nothing was changed"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+fn field<'a>(out: &'a str, name: &str) -> &'a str {
+    out.lines()
+        .find_map(|l| l.strip_prefix(name))
+        .unwrap_or_else(|| panic!("no {name} in {out}"))
+        .trim()
+}
+
+#[test]
+fn admin_clients_are_created_listed_and_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = db(dir.path());
+    ok(recert().args(["--database", &database, "demo", "--identities", "30"]));
+    let o = run(recert().args([
+        "--database",
+        &database,
+        "admin",
+        "client",
+        "create",
+        "--role",
+        "ORG_ADMIN",
+        "--role",
+        "report_admin",
+    ]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let id = field(&out, "client_id:").to_owned();
+    let secret = field(&out, "client_secret:").to_owned();
+    assert_eq!(id.len(), 32);
+    assert!(
+        id.chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+    );
+    assert!(secret.len() >= 32);
+    assert!(stderr(&o).contains("shown only this once"));
+
+    let list = ok(recert().args(["--database", &database, "admin", "client", "list"]));
+    assert!(
+        list.contains(&id) && list.contains("ORG_ADMIN,REPORT_ADMIN"),
+        "{list}"
+    );
+    assert!(!list.contains(&secret), "the list must never show a secret");
+
+    let o = run(recert().args([
+        "--database",
+        &database,
+        "admin",
+        "client",
+        "create",
+        "--role",
+        "USER",
+    ]));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("bind it to one with --identity"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(recert().args([
+        "--database",
+        &database,
+        "admin",
+        "client",
+        "create",
+        "--role",
+        "GOD",
+    ]));
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("'GOD' is not a role"), "{}", stderr(&o));
+
+    ok(recert().args(["--database", &database, "admin", "client", "revoke", &id]));
+    let list = ok(recert().args(["--database", &database, "admin", "client", "list"]));
+    assert!(list.contains("revoked"), "{list}");
+    let o = run(recert().args(["--database", &database, "admin", "client", "revoke", &id]));
+    assert!(stderr(&o).contains("already revoked"), "{}", stderr(&o));
+    // The stored hash is not the secret.
+    let raw = std::fs::read(dir.path().join("recert.db")).unwrap();
+    assert!(!raw.windows(secret.len()).any(|w| w == secret.as_bytes()));
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Server {
+    fn start(database: &str, extra: &[&str]) -> (Server, PathBuf) {
+        let port = free_port();
+        let addr = format!("127.0.0.1:{port}");
+        let log = std::env::temp_dir().join(format!("recert-serve-{port}.log"));
+        let child = recert()
+            .env("RECERT_LOG_LEVEL", "info")
+            .args(["--database", database, "serve", "--listen", &addr])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let server = Server { child, addr };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let o = run(recert().args([
+                "healthcheck",
+                "--url",
+                &format!("http://{}/readyz", server.addr),
+            ]));
+            if o.status.success() {
+                break;
+            }
+            assert!(Instant::now() < deadline, "server did not become ready");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        (server, log)
+    }
+
+    fn terminate(mut self) -> std::process::ExitStatus {
+        Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_answers_health_logs_each_request_and_stops_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, log) = Server::start(&db(dir.path()), &[]);
+    let http = reqwest::Client::new();
+    let res = http
+        .get(format!("http://{}/healthz", server.addr))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let tracking = res.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert_eq!(tracking.len(), 32);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+    let res = http
+        .get(format!(
+            "http://{}/readyz?client_secret=hunter2",
+            server.addr
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({"status": "ready", "database": "sqlite"})
+    );
+    let status = server.terminate();
+    assert!(status.success(), "exit status {status:?}");
+    let log = std::fs::read_to_string(log).unwrap();
+    let line = log
+        .lines()
+        .find(|l| l.contains(&tracking))
+        .unwrap_or_else(|| panic!("no log line for {tracking} in:\n{log}"));
+    assert!(
+        line.contains("path=\"/healthz\"") || line.contains("path=/healthz"),
+        "{line}"
+    );
+    assert!(line.contains("status=200"), "{line}");
+    assert!(
+        !log.contains("hunter2"),
+        "a query string reached the log:\n{log}"
+    );
+}
+
+#[test]
+fn serve_demo_loads_once_and_prints_working_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = db(dir.path());
+    let (mut server, _log) = Server::start(&database, &["--demo"]);
+    let mut out = String::new();
+    let mut reader = BufReader::new(server.child.stdout.take().unwrap());
+    let mut line = String::new();
+    while reader.read_line(&mut line).unwrap() > 0 {
+        out.push_str(&line);
+        if line.contains("/readyz") {
+            break;
+        }
+        line.clear();
+    }
+    assert!(out.contains("identities: 1000 added"), "{out}");
+    assert_eq!(out.matches("client_id:").count(), 2, "{out}");
+    assert!(out.contains("Reviewer API client (USER"), "{out}");
+    assert!(server.terminate().success());
+    let list = ok(recert().args(["--database", &database, "admin", "client", "list"]));
+    assert!(
+        list.contains("ORG_ADMIN") && list.contains("USER"),
+        "{list}"
+    );
+    let (mut again, _log) = Server::start(&database, &["--demo"]);
+    let mut first = String::new();
+    BufReader::new(again.child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.contains("already holds data"), "{first}");
+    assert!(again.terminate().success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_commands_work_on_postgresql() {
+    let Some(pg) = recert_store_postgres::testing::TestDatabase::create().await else {
+        return;
+    };
+    let url = pg.url().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("org.json");
+    ok(recert()
+        .args(["demo", "--identities", "80", "--output"])
+        .arg(&file));
+    let first = ok(recert().args(["--database", &url, "import"]).arg(&file));
+    assert!(first.contains("identities: 80 added"), "{first}");
+    let again = ok(recert().args(["--database", &url, "import"]).arg(&file));
+    assert!(again.contains("nothing changed"), "{again}");
+    let out = ok(recert().args([
+        "--database",
+        &url,
+        "admin",
+        "client",
+        "create",
+        "--role",
+        "CERT_ADMIN",
+    ]));
+    assert!(out.contains("client_id:"), "{out}");
+    let (server, _log) = Server::start(&url, &[]);
+    let body: serde_json::Value = reqwest::get(format!("http://{}/readyz", server.addr))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["database"], "postgres");
+    assert!(server.terminate().success());
+}
