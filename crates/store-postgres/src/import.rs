@@ -249,7 +249,9 @@ async fn remove(
     Ok(())
 }
 
-/// Upserts rows through a temporary table: COPY in, then one INSERT ... ON CONFLICT.
+/// Writes one kind's new and changed records. New records are copied straight into the table
+/// unless it holds removed records (one of them may be coming back); the rest go through a
+/// temporary table filled with COPY and one `INSERT ... ON CONFLICT (id) DO UPDATE`.
 async fn upsert<T: Sync>(
     conn: &mut PgConnection,
     table: &'static str,
@@ -262,6 +264,28 @@ async fn upsert<T: Sync>(
     if changes.added.is_empty() && changes.changed.is_empty() {
         return Ok(());
     }
+    let has_removed: bool = sqlx::query_scalar(AssertSqlSafe(format!(
+        "SELECT EXISTS (SELECT 1 FROM {table} WHERE removed_at IS NOT NULL)"
+    )))
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    let through_temp: &[&[T]] = if has_removed {
+        &[&changes.added, &changes.changed]
+    } else {
+        CopyWriter::copy(
+            conn,
+            &format!("COPY {table} ({columns}) FROM STDIN"),
+            &[&changes.added],
+            at,
+            row,
+        )
+        .await?;
+        &[&changes.changed]
+    };
+    if through_temp.iter().all(|p| p.is_empty()) {
+        return Ok(());
+    }
     exec(
         conn,
         format!("CREATE TEMP TABLE tmp_{table} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"),
@@ -270,7 +294,7 @@ async fn upsert<T: Sync>(
     CopyWriter::copy(
         conn,
         &format!("COPY tmp_{table} ({columns}) FROM STDIN"),
-        &[&changes.added, &changes.changed],
+        through_temp,
         at,
         row,
     )
