@@ -2,6 +2,7 @@
 //! demo organisations, managing API clients. Business rules live here, not in handlers; every
 //! use-case takes its clock from the caller so that time can be fixed in tests.
 
+pub mod auth;
 pub mod clients;
 pub mod demo;
 pub mod import;

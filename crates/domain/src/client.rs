@@ -93,3 +93,49 @@ impl fmt::Debug for ApiClient {
             .finish()
     }
 }
+
+/// A key recert signs access tokens with (Ed25519). The newest unretired key signs; retired keys
+/// still verify the tokens they signed until those expire.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SigningKey {
+    /// The `kid` in token headers.
+    pub kid: Id,
+    /// The Ed25519 secret seed. Never logged; `Debug` hides it.
+    pub private_key: [u8; 32],
+    pub created_at: Timestamp,
+    /// When it stopped signing (rotation); `None` for the current key.
+    pub retired_at: Option<Timestamp>,
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("kid", &self.kid)
+            .field("private_key", &"<redacted>")
+            .field("created_at", &self.created_at)
+            .field("retired_at", &self.retired_at)
+            .finish()
+    }
+}
+
+impl SigningKey {
+    /// The seed as 64 hex characters, as stored.
+    pub fn private_key_hex(&self) -> String {
+        self.private_key
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// Reads a stored seed back; `None` unless it is exactly 64 hex characters.
+    pub fn parse_private_key_hex(s: &str) -> Option<[u8; 32]> {
+        if s.len() != 64 || !s.is_ascii() {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        for (i, b) in out.iter_mut().enumerate() {
+            *b = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok()?;
+        }
+        Some(out)
+    }
+}

@@ -8,7 +8,7 @@ mod model;
 pub mod rules;
 mod time;
 
-pub use client::{ApiClient, ClientRole, InvalidClientRole};
+pub use client::{ApiClient, ClientRole, InvalidClientRole, SigningKey};
 pub use id::{Id, InvalidId};
 pub use model::{
     AccessProfile, AccessType, Account, Assignment, AssignmentRecord, Dataset, Entitlement,

@@ -15,6 +15,20 @@ pub(crate) enum AdminCommand {
         #[command(subcommand)]
         command: ClientCommand,
     },
+    /// The keys that sign access tokens.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum KeysCommand {
+    /// Make a new signing key current. Tokens signed by the previous key stay valid until they
+    /// expire; running servers pick the new key up within a minute.
+    Rotate,
+    /// List signing keys (never the key material).
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -38,8 +52,11 @@ pub(crate) enum ClientCommand {
 }
 
 pub(crate) async fn run(cfg: &Config, cmd: AdminCommand) -> Result<()> {
-    let AdminCommand::Client { command } = cmd;
     let store = open_store(cfg).await?;
+    let command = match cmd {
+        AdminCommand::Client { command } => command,
+        AdminCommand::Keys { command } => return keys(store.as_ref(), command).await,
+    };
     match command {
         ClientCommand::Create {
             roles,
@@ -85,6 +102,26 @@ pub(crate) async fn run(cfg: &Config, cmd: AdminCommand) -> Result<()> {
         ClientCommand::Revoke { id } => {
             clients::revoke(store.as_ref(), &SystemClock, id).await?;
             println!("revoked {id}");
+        }
+    }
+    Ok(())
+}
+
+async fn keys(store: &dyn recert_store::Store, command: KeysCommand) -> Result<()> {
+    match command {
+        KeysCommand::Rotate => {
+            let key = recert_core::auth::rotate_keys(store, &SystemClock).await?;
+            println!("signing key {} is now current (kid)", key.kid);
+        }
+        KeysCommand::List => {
+            println!("{:<32}  {:<24}  STATUS", "KID", "CREATED");
+            for k in store.signing_keys().await? {
+                let status = match k.retired_at {
+                    Some(at) => format!("retired {at}"),
+                    None => "current".to_owned(),
+                };
+                println!("{:<32}  {:<24}  {status}", k.kid, k.created_at.to_string());
+            }
         }
     }
     Ok(())

@@ -18,6 +18,42 @@ pub struct Config {
     pub log: LogConfig,
     pub sqlite: SqliteConfig,
     pub postgres: PostgresConfig,
+    pub auth: AuthConfig,
+    pub rate_limit: RateLimitConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// Access token lifetime. SailPoint's SDKs fetch one token and never refresh it.
+    pub token_lifetime_seconds: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitConfig {
+    pub enabled: bool,
+    /// Requests allowed per window, per client and per API dialect.
+    pub requests: u32,
+    pub window_seconds: u32,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            token_lifetime_seconds: 12 * 3600,
+        }
+    }
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        RateLimitConfig {
+            enabled: true,
+            requests: 100,
+            window_seconds: 10,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -56,6 +92,8 @@ impl Default for Config {
             log: LogConfig::default(),
             sqlite: SqliteConfig::default(),
             postgres: PostgresConfig::default(),
+            auth: AuthConfig::default(),
+            rate_limit: RateLimitConfig::default(),
         }
     }
 }
@@ -149,6 +187,18 @@ impl Config {
         if let Some(v) = env_parse(env, "RECERT_POSTGRES_MAX_CONNECTIONS")? {
             cfg.postgres.max_connections = v;
         }
+        if let Some(v) = env_parse(env, "RECERT_AUTH_TOKEN_LIFETIME_SECONDS")? {
+            cfg.auth.token_lifetime_seconds = v;
+        }
+        if let Some(v) = env_parse(env, "RECERT_RATE_LIMIT_ENABLED")? {
+            cfg.rate_limit.enabled = v;
+        }
+        if let Some(v) = env_parse(env, "RECERT_RATE_LIMIT_REQUESTS")? {
+            cfg.rate_limit.requests = v;
+        }
+        if let Some(v) = env_parse(env, "RECERT_RATE_LIMIT_WINDOW_SECONDS")? {
+            cfg.rate_limit.window_seconds = v;
+        }
         if let Some(v) = &flags.database_url {
             cfg.database_url = v.clone();
         }
@@ -186,6 +236,12 @@ impl Config {
                 "server.listen '{}' is not an address such as 127.0.0.1:8080",
                 self.server.listen
             );
+        }
+        if !(60..=30 * 24 * 3600).contains(&self.auth.token_lifetime_seconds) {
+            bail!("auth.token_lifetime_seconds must be between 60 and 2592000 (30 days)");
+        }
+        if self.rate_limit.requests == 0 || self.rate_limit.window_seconds == 0 {
+            bail!("rate_limit.requests and rate_limit.window_seconds must be at least 1");
         }
         if self.sqlite.readers == 0 || self.postgres.max_connections == 0 {
             bail!("sqlite.readers and postgres.max_connections must be at least 1");

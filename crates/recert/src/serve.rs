@@ -4,10 +4,12 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::Args;
+use recert_core::auth::Auth;
+use recert_core::auth::ratelimit::{RateLimit, RateLimiter};
 use recert_core::clients::{self, NewClient};
 use recert_core::demo::{self, DemoOptions};
 use recert_core::import;
-use recert_domain::{ClientRole, Identity, SystemClock};
+use recert_domain::{ClientRole, Duration, Identity, SystemClock};
 use recert_server::AppState;
 use recert_store::Store;
 
@@ -41,9 +43,24 @@ pub(crate) async fn run(cfg: &Config, args: ServeArgs) -> Result<()> {
         version = env!("CARGO_PKG_VERSION"),
         "recert is serving"
     );
+    let clock: Arc<dyn recert_domain::Clock> = Arc::new(SystemClock);
+    let auth = Auth::start(
+        store.clone(),
+        clock.clone(),
+        Duration::seconds(cfg.auth.token_lifetime_seconds),
+    )
+    .await?;
+    let limiter = cfg.rate_limit.enabled.then(|| {
+        Arc::new(RateLimiter::new(RateLimit {
+            requests: cfg.rate_limit.requests,
+            window_millis: i64::from(cfg.rate_limit.window_seconds) * 1000,
+        }))
+    });
     let state = AppState {
         store,
-        clock: Arc::new(SystemClock),
+        clock,
+        auth: Arc::new(auth),
+        limiter,
     };
     recert_server::serve(listener, state, recert_server::shutdown_signal()).await?;
     tracing::info!("stopped");
@@ -97,6 +114,14 @@ async fn load_demo(store: &dyn Store, listen: &str) -> Result<()> {
     println!("\nAdmin API client (ORG_ADMIN):");
     println!("  client_id: {}", admin.client.id);
     println!("  client_secret: {}", admin.secret);
+    let token_help = format!(
+        "\nGet a token and make a first call:\n  \
+         TOKEN=$(curl -s -X POST http://{listen}/oauth/token \\\n    \
+         -d grant_type=client_credentials -d client_id={} -d client_secret={} \\\n    \
+         | sed -E 's/.*\"access_token\":\"([^\"]+)\".*/\\1/')\n  \
+         curl -s -H \"Authorization: Bearer $TOKEN\" http://{listen}/oauth/info",
+        admin.client.id, admin.secret
+    );
     if let Some(r) = reviewer {
         let rev = clients::create(
             store,
@@ -116,6 +141,7 @@ async fn load_demo(store: &dyn Store, listen: &str) -> Result<()> {
         println!("  client_id: {}", rev.client.id);
         println!("  client_secret: {}", rev.secret);
     }
+    println!("{token_help}");
     println!("\nThe secrets are shown only this once. Check the server with:");
     println!("  curl -s http://{listen}/readyz\n");
     Ok(())

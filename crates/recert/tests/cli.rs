@@ -316,8 +316,8 @@ async fn serve_answers_health_logs_each_request_and_stops_gracefully() {
     );
 }
 
-#[test]
-fn serve_demo_loads_once_and_prints_working_credentials() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_demo_loads_once_and_prints_working_credentials() {
     let dir = tempfile::tempdir().unwrap();
     let database = db(dir.path());
     let (mut server, _log) = Server::start(&database, &["--demo"]);
@@ -334,6 +334,38 @@ fn serve_demo_loads_once_and_prints_working_credentials() {
     assert!(out.contains("identities: 1000 added"), "{out}");
     assert_eq!(out.matches("client_id:").count(), 2, "{out}");
     assert!(out.contains("Reviewer API client (USER"), "{out}");
+    assert!(
+        out.contains("/oauth/token") && out.contains("Authorization: Bearer"),
+        "{out}"
+    );
+    // The printed credentials work: a token, then a call with it.
+    let id = field(&out, "  client_id:");
+    let secret = field(&out, "  client_secret:");
+    let http = reqwest::Client::new();
+    let token: serde_json::Value = http
+        .post(format!("http://{}/oauth/token", server.addr))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", id),
+            ("client_secret", secret),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["access_token"].as_str().unwrap();
+    let info: serde_json::Value = http
+        .get(format!("http://{}/oauth/info", server.addr))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["roles"], serde_json::json!(["ORG_ADMIN"]), "{info}");
     assert!(server.terminate().success());
     let list = ok(recert().args(["--database", &database, "admin", "client", "list"]));
     assert!(
@@ -347,6 +379,22 @@ fn serve_demo_loads_once_and_prints_working_credentials() {
         .unwrap();
     assert!(first.contains("already holds data"), "{first}");
     assert!(again.terminate().success());
+    // Tokens outlive a key rotation; the rotation is listed.
+    let keys = ok(recert().args(["--database", &database, "admin", "keys", "list"]));
+    assert_eq!(keys.matches("current").count(), 1, "{keys}");
+    let rotated = ok(recert().args(["--database", &database, "admin", "keys", "rotate"]));
+    assert!(rotated.contains("is now current"), "{rotated}");
+    let keys = ok(recert().args(["--database", &database, "admin", "keys", "list"]));
+    assert_eq!(keys.matches("retired").count(), 1, "{keys}");
+    let (server, _log) = Server::start(&database, &[]);
+    let res = http
+        .get(format!("http://{}/oauth/info", server.addr))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "a token of the retired key stays valid");
+    assert!(server.terminate().success());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,18 +1,24 @@
 //! The HTTP server: a thin axum layer over the core. Handlers translate wire shapes into core
 //! calls and back; no business rule lives here.
 
+mod caller;
+pub mod error;
 mod health;
+mod oauth;
 mod request_log;
 
 use std::future::Future;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
+use recert_core::auth::Auth;
+use recert_core::auth::ratelimit::RateLimiter;
 use recert_domain::Clock;
 use recert_store::Store;
 use tokio::net::TcpListener;
 
+pub use caller::SailPointCaller;
 pub use request_log::TrackingId;
 
 /// What every handler can reach.
@@ -20,6 +26,9 @@ pub use request_log::TrackingId;
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
+    pub auth: Arc<Auth>,
+    /// `None` when rate limiting is configured off.
+    pub limiter: Option<Arc<RateLimiter>>,
 }
 
 /// All routes.
@@ -27,6 +36,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/oauth/token", post(oauth::token))
+        .route("/oauth/info", get(oauth::info))
         .layer(axum::middleware::from_fn(request_log::log_request))
         .with_state(state)
 }

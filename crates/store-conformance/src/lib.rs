@@ -8,7 +8,7 @@
 mod fixture;
 mod suite;
 
-pub use fixture::small_org;
+pub use fixture::{id as fixture_id, small_org};
 pub use suite::*;
 
 /// Expands to one `#[tokio::test]` per conformance case. `$fresh` is an async expression giving
@@ -28,6 +28,7 @@ macro_rules! conformance_tests {
             text_survives_any_characters,
             demo_organisation_round_trips,
             api_clients_lifecycle,
+            signing_keys_rotate,
         );
     };
     (@cases $fresh:expr; $($case:ident),* $(,)?) => {

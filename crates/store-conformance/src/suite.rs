@@ -396,3 +396,40 @@ pub async fn api_clients_lifecycle(store: &dyn Store) {
     ));
     assert_eq!(store.counts().await.unwrap().api_clients, 1);
 }
+
+pub async fn signing_keys_rotate(store: &dyn Store) {
+    let clock = clock();
+    let key = |n: u8| recert_domain::SigningKey {
+        kid: Id::generate(),
+        private_key: [n; 32],
+        created_at: clock.now(),
+        retired_at: None,
+    };
+    assert!(store.signing_keys().await.unwrap().is_empty());
+    let first = key(1);
+    assert_eq!(store.ensure_signing_key(&first).await.unwrap(), first);
+    // A second process starting later finds the key already there.
+    let second = key(2);
+    assert_eq!(store.ensure_signing_key(&second).await.unwrap(), first);
+    clock.advance(Duration::days(1));
+    let mut third = key(3);
+    third.created_at = clock.now();
+    store.rotate_signing_key(&third).await.unwrap();
+    let keys = store.signing_keys().await.unwrap();
+    assert_eq!(keys.len(), 2);
+    assert_eq!(keys[0], third, "newest first, current");
+    assert_eq!(keys[1].kid, first.kid);
+    assert_eq!(keys[1].retired_at, Some(third.created_at));
+    assert_eq!(keys[1].private_key, first.private_key);
+    assert!(
+        !format!("{:?}", keys[0]).contains("3, 3, 3"),
+        "Debug must hide the key"
+    );
+    let again = store.rotate_signing_key(&third).await.unwrap_err();
+    assert!(matches!(again, StoreError::Conflict(_)), "{again:?}");
+    assert_eq!(
+        store.signing_keys().await.unwrap().len(),
+        2,
+        "a failed rotation changes nothing"
+    );
+}

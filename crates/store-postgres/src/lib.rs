@@ -9,7 +9,7 @@ mod queries;
 pub mod testing;
 
 use async_trait::async_trait;
-use recert_domain::{ApiClient, AssignmentRecord, Id, Identity, Timestamp};
+use recert_domain::{ApiClient, AssignmentRecord, Id, Identity, SigningKey, Timestamp};
 use recert_store::{Counts, CurrentState, ImportPlan, ImportRun, Store, StoreError};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
@@ -139,5 +139,17 @@ impl Store for PostgresStore {
 
     async fn revoke_api_client(&self, id: Id, at: Timestamp) -> Result<bool, StoreError> {
         queries::revoke_api_client(&self.pool, id, at).await
+    }
+
+    async fn signing_keys(&self) -> Result<Vec<SigningKey>, StoreError> {
+        queries::signing_keys(&self.pool).await
+    }
+
+    async fn ensure_signing_key(&self, candidate: &SigningKey) -> Result<SigningKey, StoreError> {
+        queries::ensure_signing_key(&self.pool, candidate).await
+    }
+
+    async fn rotate_signing_key(&self, new: &SigningKey) -> Result<(), StoreError> {
+        queries::rotate_signing_key(&self.pool, new).await
     }
 }

@@ -7,11 +7,18 @@ use sqlx::{AssertSqlSafe, PgPool, Row};
 use crate::db_err;
 
 /// (version, name, SQL). Never edit an applied migration: add a new one.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "0001_foundation",
-    include_str!("../migrations/0001_foundation.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "0001_foundation",
+        include_str!("../migrations/0001_foundation.sql"),
+    ),
+    (
+        2,
+        "0002_signing_keys",
+        include_str!("../migrations/0002_signing_keys.sql"),
+    ),
+];
 
 /// Any constant works as long as only recert's migrations use it.
 const LOCK_KEY: i64 = 0x7265_6365_7274; // "recert"

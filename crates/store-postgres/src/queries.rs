@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 
 use recert_domain::{
-    AccessType, ApiClient, Assignment, AssignmentRecord, ClientRole, Id, Identity, Timestamp,
+    AccessType, ApiClient, Assignment, AssignmentRecord, ClientRole, Id, Identity, SigningKey,
+    Timestamp,
 };
 use recert_store::{Counts, ImportRun, StoreError};
 use sqlx::postgres::PgRow;
@@ -255,4 +256,77 @@ pub(crate) async fn revoke_api_client(
             .await
             .map_err(db_err)?;
     Ok(r.rows_affected() == 1)
+}
+
+fn signing_key_from_row(r: &PgRow) -> Result<SigningKey, StoreError> {
+    let hex = text(r, "private_key")?;
+    Ok(SigningKey {
+        kid: id(r, "kid", "signing_keys")?,
+        private_key: SigningKey::parse_private_key_hex(&hex)
+            .ok_or_else(|| corrupt("signing_keys", "a private key is not 64 hex"))?,
+        created_at: at(r, "created_at")?,
+        retired_at: opt_at(r, "retired_at")?,
+    })
+}
+
+pub(crate) async fn signing_keys(pool: &PgPool) -> Result<Vec<SigningKey>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT kid, private_key, created_at, retired_at FROM signing_keys
+         ORDER BY created_at DESC, kid DESC",
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?;
+    rows.iter().map(signing_key_from_row).collect()
+}
+
+async fn insert_signing_key(
+    conn: &mut sqlx::PgConnection,
+    k: &SigningKey,
+) -> Result<u64, StoreError> {
+    sqlx::query(
+        "INSERT INTO signing_keys (kid, algorithm, private_key, created_at, retired_at)
+         VALUES ($1, 'EdDSA', $2, $3, NULL) ON CONFLICT DO NOTHING",
+    )
+    .bind(k.kid.to_string())
+    .bind(k.private_key_hex())
+    .bind(ts(k.created_at))
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected())
+    .map_err(db_err)
+}
+
+pub(crate) async fn ensure_signing_key(
+    pool: &PgPool,
+    candidate: &SigningKey,
+) -> Result<SigningKey, StoreError> {
+    let mut conn = pool.acquire().await.map_err(db_err)?;
+    // ON CONFLICT DO NOTHING against the one-current-key index: the first process wins, the
+    // others read its key.
+    insert_signing_key(&mut conn, candidate).await?;
+    let row = sqlx::query(
+        "SELECT kid, private_key, created_at, retired_at FROM signing_keys
+         WHERE retired_at IS NULL",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    signing_key_from_row(&row)
+}
+
+pub(crate) async fn rotate_signing_key(pool: &PgPool, new: &SigningKey) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await.map_err(db_err)?;
+    sqlx::query("UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL")
+        .bind(ts(new.created_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    if insert_signing_key(&mut tx, new).await? != 1 {
+        return Err(StoreError::Conflict(format!(
+            "signing key {} already exists",
+            new.kid
+        )));
+    }
+    tx.commit().await.map_err(db_err)
 }

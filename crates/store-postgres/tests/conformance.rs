@@ -26,7 +26,10 @@ async fn concurrent_migrations_apply_once() {
     let (ra, rb) = tokio::join!(a.migrate(), b.migrate());
     let mut applied = ra.unwrap();
     applied.extend(rb.unwrap());
-    assert_eq!(applied, vec!["0001_foundation".to_owned()]);
+    assert_eq!(
+        applied,
+        vec!["0001_foundation".to_owned(), "0002_signing_keys".to_owned()]
+    );
     a.close().await;
     b.close().await;
 }

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use recert_domain::{ApiClient, AssignmentRecord, Id, Identity, Timestamp};
+use recert_domain::{ApiClient, AssignmentRecord, Id, Identity, SigningKey, Timestamp};
 use recert_store::{Counts, CurrentState, ImportPlan, ImportRun, Store, StoreError};
 use rusqlite::Connection;
 
@@ -88,6 +88,7 @@ fn open_connection(path: &Path, opts: &SqliteOptions) -> Result<Connection, Stor
          PRAGMA synchronous = NORMAL;
          PRAGMA foreign_keys = ON;
          PRAGMA busy_timeout = 10000;
+         PRAGMA temp_store = MEMORY;
          PRAGMA cache_size = -{cache_kib};"
     ))
     .map_err(db_err)?;
@@ -210,6 +211,22 @@ impl Store for SqliteStore {
 
     async fn revoke_api_client(&self, id: Id, at: Timestamp) -> Result<bool, StoreError> {
         self.write(move |c| queries::revoke_api_client(c, id, at))
+            .await
+    }
+
+    async fn signing_keys(&self) -> Result<Vec<SigningKey>, StoreError> {
+        self.read(queries::signing_keys).await
+    }
+
+    async fn ensure_signing_key(&self, candidate: &SigningKey) -> Result<SigningKey, StoreError> {
+        let candidate = candidate.clone();
+        self.write(move |c| queries::ensure_signing_key(c, &candidate))
+            .await
+    }
+
+    async fn rotate_signing_key(&self, new: &SigningKey) -> Result<(), StoreError> {
+        let new = new.clone();
+        self.write(move |c| queries::rotate_signing_key(c, &new))
             .await
     }
 }

@@ -6,11 +6,18 @@ use rusqlite::{Connection, OptionalExtension};
 use crate::db_err;
 
 /// (version, name, SQL). Never edit an applied migration: add a new one.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "0001_foundation",
-    include_str!("../migrations/0001_foundation.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "0001_foundation",
+        include_str!("../migrations/0001_foundation.sql"),
+    ),
+    (
+        2,
+        "0002_signing_keys",
+        include_str!("../migrations/0002_signing_keys.sql"),
+    ),
+];
 
 pub(crate) fn run(conn: &mut Connection) -> Result<Vec<String>, StoreError> {
     conn.execute_batch(

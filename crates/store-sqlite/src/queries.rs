@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 
 use recert_domain::{
-    AccessType, ApiClient, Assignment, AssignmentRecord, ClientRole, Id, Identity, Timestamp,
+    AccessType, ApiClient, Assignment, AssignmentRecord, ClientRole, Id, Identity, SigningKey,
+    Timestamp,
 };
 use recert_store::{Counts, ImportRun, StoreError};
 use rusqlite::types::Type;
@@ -241,4 +242,92 @@ pub(crate) fn revoke_api_client(c: &Connection, id: Id, at: Timestamp) -> Result
         )
         .map_err(db_err)?;
     Ok(n == 1)
+}
+
+fn signing_key_from_row(r: &Row<'_>) -> rusqlite::Result<(SigningKey, String)> {
+    Ok((
+        SigningKey {
+            kid: get_id(r, 0)?,
+            private_key: [0; 32],
+            created_at: get_ts(r, 2)?,
+            retired_at: get_opt_ts(r, 3)?,
+        },
+        r.get(1)?,
+    ))
+}
+
+fn with_seed((mut key, hex): (SigningKey, String)) -> Result<SigningKey, StoreError> {
+    key.private_key = SigningKey::parse_private_key_hex(&hex)
+        .ok_or_else(|| StoreError::corrupt("signing_keys", "a private key is not 64 hex"))?;
+    Ok(key)
+}
+
+pub(crate) fn signing_keys(c: &Connection) -> Result<Vec<SigningKey>, StoreError> {
+    let mut st = c
+        .prepare(
+            "SELECT kid, private_key, created_at, retired_at FROM signing_keys
+             ORDER BY created_at DESC, kid DESC",
+        )
+        .map_err(db_err)?;
+    let rows = st.query_map([], signing_key_from_row).map_err(db_err)?;
+    rows.map(|r| r.map_err(db_err).and_then(with_seed))
+        .collect()
+}
+
+fn insert_signing_key(c: &Connection, k: &SigningKey) -> rusqlite::Result<usize> {
+    c.execute(
+        "INSERT INTO signing_keys (kid, algorithm, private_key, created_at, retired_at)
+         VALUES (?1, 'EdDSA', ?2, ?3, NULL) ON CONFLICT DO NOTHING",
+        params![
+            k.kid.to_string(),
+            k.private_key_hex(),
+            k.created_at.to_string()
+        ],
+    )
+}
+
+fn current_signing_key(c: &Connection) -> Result<Option<SigningKey>, StoreError> {
+    c.query_row(
+        "SELECT kid, private_key, created_at, retired_at FROM signing_keys
+         WHERE retired_at IS NULL",
+        [],
+        signing_key_from_row,
+    )
+    .optional()
+    .map_err(db_err)?
+    .map(with_seed)
+    .transpose()
+}
+
+pub(crate) fn ensure_signing_key(
+    c: &mut Connection,
+    candidate: &SigningKey,
+) -> Result<SigningKey, StoreError> {
+    let tx = c
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(db_err)?;
+    if let Some(current) = current_signing_key(&tx)? {
+        return Ok(current);
+    }
+    insert_signing_key(&tx, candidate).map_err(db_err)?;
+    tx.commit().map_err(db_err)?;
+    Ok(candidate.clone())
+}
+
+pub(crate) fn rotate_signing_key(c: &mut Connection, new: &SigningKey) -> Result<(), StoreError> {
+    let tx = c
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(db_err)?;
+    tx.execute(
+        "UPDATE signing_keys SET retired_at = ?1 WHERE retired_at IS NULL",
+        [new.created_at.to_string()],
+    )
+    .map_err(db_err)?;
+    if insert_signing_key(&tx, new).map_err(db_err)? != 1 {
+        return Err(StoreError::Conflict(format!(
+            "signing key {} already exists",
+            new.kid
+        )));
+    }
+    tx.commit().map_err(db_err)
 }

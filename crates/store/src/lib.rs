@@ -6,7 +6,7 @@ mod error;
 mod plan;
 
 use async_trait::async_trait;
-use recert_domain::{ApiClient, AssignmentRecord, Dataset, Id, Identity, Timestamp};
+use recert_domain::{ApiClient, AssignmentRecord, Dataset, Id, Identity, SigningKey, Timestamp};
 
 pub use error::StoreError;
 pub use plan::{ImportKind, ImportPlan, ImportRun, ImportSummary, KindChanges, KindSummary};
@@ -81,4 +81,14 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// Marks a client revoked; returns false when there is no such client or it was already revoked.
     async fn revoke_api_client(&self, id: Id, at: Timestamp) -> Result<bool, StoreError>;
+
+    /// Token signing keys, newest first: the current one (not retired) and retired ones.
+    async fn signing_keys(&self) -> Result<Vec<SigningKey>, StoreError>;
+
+    /// Stores `candidate` as the current signing key unless there already is one; returns the
+    /// current key either way. Safe when several processes start at once.
+    async fn ensure_signing_key(&self, candidate: &SigningKey) -> Result<SigningKey, StoreError>;
+
+    /// Retires the current key at `new.created_at` and makes `new` current, in one transaction.
+    async fn rotate_signing_key(&self, new: &SigningKey) -> Result<(), StoreError>;
 }

@@ -1,0 +1,126 @@
+//! Request rate limits per client and per API dialect: a generic cell rate algorithm (GCRA), one
+//! timestamp per key, so checking costs a hash lookup under a short lock.
+//!
+//! By default 100 requests per 10 seconds (SailPoint's published gateway figure), allowed in a
+//! burst, then one every 100 ms. The answer to a refused request says how many whole seconds to
+//! wait; after waiting that long the next request is let through.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use recert_domain::{Id, Timestamp};
+
+/// The API a request came through; each has its own allowance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dialect {
+    OAuth,
+    SailPoint,
+    Veza,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub requests: u32,
+    pub window_millis: i64,
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        RateLimit {
+            requests: 100,
+            window_millis: 10_000,
+        }
+    }
+}
+
+/// Refused: retry after this many whole seconds (at least 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryAfter(pub u64);
+
+#[derive(Debug)]
+pub struct RateLimiter {
+    limit: RateLimit,
+    /// Per key, the theoretical arrival time of the next request, in milliseconds.
+    tat: Mutex<HashMap<(Id, Dialect), i64>>,
+}
+
+impl RateLimiter {
+    pub fn new(limit: RateLimit) -> Self {
+        RateLimiter {
+            limit,
+            tat: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Counts one request of `client` through `dialect` at `now`, or refuses it.
+    pub fn check(&self, client: Id, dialect: Dialect, now: Timestamp) -> Result<(), RetryAfter> {
+        let now = now.unix_millis();
+        let requests = i64::from(self.limit.requests.max(1));
+        let window = self.limit.window_millis.max(1);
+        // Kept in "window × requests" units so that no division loses a millisecond.
+        let now_u = now * requests;
+        let interval = window;
+        let tolerance = window * requests - interval;
+        let mut map = self.tat.lock().unwrap_or_else(|e| e.into_inner());
+        let tat = map
+            .get(&(client, dialect))
+            .copied()
+            .unwrap_or(now_u)
+            .max(now_u);
+        if tat - now_u > tolerance {
+            let wait_u = tat - tolerance - now_u;
+            let wait_ms = (wait_u + requests - 1) / requests;
+            return Err(RetryAfter(((wait_ms + 999) / 1000).max(1) as u64));
+        }
+        map.insert((client, dialect), tat + interval);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(ms: i64) -> Timestamp {
+        Timestamp::from_unix_millis(1_700_000_000_000 + ms)
+    }
+
+    #[test]
+    fn allows_the_burst_then_refuses_with_an_honest_wait() {
+        let l = RateLimiter::new(RateLimit::default());
+        let a = Id::from_bytes([1; 16]);
+        for i in 0..100 {
+            assert_eq!(l.check(a, Dialect::SailPoint, at(0)), Ok(()), "request {i}");
+        }
+        let RetryAfter(secs) = l.check(a, Dialect::SailPoint, at(0)).unwrap_err();
+        assert_eq!(secs, 1);
+        // Waiting what it said lets the next request through.
+        assert_eq!(
+            l.check(a, Dialect::SailPoint, at(secs as i64 * 1000)),
+            Ok(())
+        );
+        // A second refills ten requests (one every 100 ms), then it refuses again.
+        for _ in 0..9 {
+            assert!(l.check(a, Dialect::SailPoint, at(1000)).is_ok());
+        }
+        assert!(l.check(a, Dialect::SailPoint, at(1000)).is_err());
+        assert!(l.check(a, Dialect::SailPoint, at(1100)).is_ok());
+    }
+
+    #[test]
+    fn clients_and_dialects_are_limited_independently() {
+        let l = RateLimiter::new(RateLimit {
+            requests: 2,
+            window_millis: 60_000,
+        });
+        let (a, b) = (Id::from_bytes([1; 16]), Id::from_bytes([2; 16]));
+        assert!(l.check(a, Dialect::SailPoint, at(0)).is_ok());
+        assert!(l.check(a, Dialect::SailPoint, at(0)).is_ok());
+        let RetryAfter(wait) = l.check(a, Dialect::SailPoint, at(0)).unwrap_err();
+        assert_eq!(wait, 30, "one request every 30 s after the burst");
+        assert!(l.check(a, Dialect::SailPoint, at(29_999)).is_err());
+        assert!(l.check(a, Dialect::SailPoint, at(30_000)).is_ok());
+        assert!(l.check(b, Dialect::SailPoint, at(0)).is_ok());
+        assert!(l.check(a, Dialect::Veza, at(0)).is_ok());
+    }
+}

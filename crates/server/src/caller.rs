@@ -1,0 +1,70 @@
+//! The one bearer extractor: a handler that takes a [`SailPointCaller`] only runs for a valid,
+//! unrevoked token within its client's rate limit, and gets the [`Principal`] to ask the core
+//! for what it may do.
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use axum::response::Response;
+use recert_core::auth::ratelimit::Dialect;
+use recert_core::auth::{AuthError, Principal};
+
+use crate::{AppState, TrackingId, error};
+
+/// An authenticated caller of a SailPoint-dialect route.
+#[derive(Debug, Clone)]
+pub struct SailPointCaller {
+    pub principal: Principal,
+    pub tracking: TrackingId,
+}
+
+/// The bearer token of a request, if it has one.
+fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+pub(crate) fn tracking(parts: &Parts) -> TrackingId {
+    parts
+        .extensions
+        .get::<TrackingId>()
+        .copied()
+        .unwrap_or(TrackingId(recert_domain::Id::generate()))
+}
+
+impl FromRequestParts<AppState> for SailPointCaller {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let tracking = tracking(parts);
+        let Some(token) = bearer(parts) else {
+            return Err(error::sailpoint_unauthorized(
+                "Unauthorized: a bearer token is required",
+            ));
+        };
+        let principal = match state.auth.authenticate(token).await {
+            Ok(p) => p,
+            Err(AuthError::Store(e)) => return Err(error::sailpoint_internal(tracking, &e)),
+            Err(e) => {
+                tracing::info!(tracking_id = %tracking.0, reason = %e, "bearer token refused");
+                return Err(error::sailpoint_unauthorized(&format!(
+                    "Invalid token: {e}"
+                )));
+            }
+        };
+        if let Some(limiter) = &state.limiter
+            && let Err(wait) =
+                limiter.check(principal.client_id, Dialect::SailPoint, state.clock.now())
+        {
+            return Err(error::rate_limited(wait.0));
+        }
+        Ok(SailPointCaller {
+            principal,
+            tracking,
+        })
+    }
+}
