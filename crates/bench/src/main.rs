@@ -8,6 +8,7 @@
 //! PRAGMAs as recert's store; on PostgreSQL it is `COPY ... FROM STDIN` (text format) straight
 //! into each table. `bench/import.sh` runs it beside `recert import` and reports the ratio.
 
+mod limiter;
 mod postgres;
 mod sqlite;
 
@@ -36,6 +37,13 @@ enum Command {
     /// own migrations) in one transaction, with no validation, and print one line of JSON:
     /// {"backend", "rows", "seconds_load" (BEGIN to COMMIT done), "seconds_total"}.
     RawLoad(RawLoadArgs),
+    /// Cost of one rate-limit check (recert's limiter, as each authenticated request pays it):
+    /// CHECKS checks spread over 1,000 clients, on one thread and then on two threads sharing
+    /// the limiter. Prints one line of JSON per case: {"threads", "checks", "ns_per_check"}.
+    Limiter {
+        #[arg(long, default_value_t = 5_000_000)]
+        checks: u64,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -140,6 +148,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let out = match cli.command {
         Command::RawLoad(args) => raw_load(args, started),
+        Command::Limiter { checks } => limiter::run(checks),
     };
     match out {
         Ok(()) => ExitCode::SUCCESS,

@@ -68,3 +68,55 @@ impl FromRequestParts<AppState> for SailPointCaller {
         })
     }
 }
+
+/// An authenticated caller of a Veza-dialect route: the same checks as [`SailPointCaller`], its
+/// own rate-limit allowance, and Veza's error body for refusals.
+#[derive(Debug, Clone)]
+pub struct VezaCaller {
+    pub principal: Principal,
+    pub tracking: TrackingId,
+}
+
+impl FromRequestParts<AppState> for VezaCaller {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        use axum::http::StatusCode;
+        let tracking = tracking(parts);
+        let now = state.clock.now();
+        let refuse = |status, message: &str| error::veza(status, tracking, now, message);
+        let Some(token) = bearer(parts) else {
+            return Err(refuse(
+                StatusCode::UNAUTHORIZED,
+                "a bearer token is required",
+            ));
+        };
+        let principal = match state.auth.authenticate(token).await {
+            Ok(p) => p,
+            Err(AuthError::Store(e)) => {
+                tracing::error!(tracking_id = %tracking.0, error = %e, "request failed");
+                return Err(refuse(StatusCode::INTERNAL_SERVER_ERROR, "internal error"));
+            }
+            Err(e) => {
+                tracing::info!(tracking_id = %tracking.0, reason = %e, "bearer token refused");
+                return Err(refuse(
+                    StatusCode::UNAUTHORIZED,
+                    &format!("invalid token: {e}"),
+                ));
+            }
+        };
+        if let Some(limiter) = &state.limiter
+            && let Err(wait) = limiter.check(principal.client_id, Dialect::Veza, now)
+        {
+            let mut res = refuse(StatusCode::TOO_MANY_REQUESTS, "rate limit exceeded");
+            if let Ok(v) = axum::http::HeaderValue::from_str(&wait.0.to_string()) {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            return Err(res);
+        }
+        Ok(VezaCaller {
+            principal,
+            tracking,
+        })
+    }
+}

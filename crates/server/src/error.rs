@@ -59,3 +59,28 @@ pub fn sailpoint_internal(tracking: TrackingId, error: &dyn std::fmt::Display) -
         "An internal error occurred; quote the tracking id when reporting it.",
     )
 }
+
+/// Veza's error body: `{"code", "message", "details": [], "request_id", "timestamp"}`.
+pub fn veza(
+    status: StatusCode,
+    tracking: TrackingId,
+    now: recert_domain::Timestamp,
+    message: &str,
+) -> Response {
+    let code = match status.as_u16() {
+        400 => "InvalidArgument",
+        401 => "Unauthenticated",
+        403 => "PermissionDenied",
+        404 => "NotFound",
+        429 => "ResourceExhausted",
+        _ => "Internal",
+    };
+    let body = json!({
+        "code": code,
+        "message": message,
+        "details": [],
+        "request_id": tracking.0.to_string(),
+        "timestamp": now.to_string(),
+    });
+    (status, Json(body)).into_response()
+}

@@ -18,7 +18,7 @@ use recert_domain::Clock;
 use recert_store::Store;
 use tokio::net::TcpListener;
 
-pub use caller::SailPointCaller;
+pub use caller::{SailPointCaller, VezaCaller};
 pub use request_log::TrackingId;
 
 /// What every handler can reach.
@@ -31,13 +31,23 @@ pub struct AppState {
     pub limiter: Option<Arc<RateLimiter>>,
 }
 
-/// All routes.
+/// All routes, with their layers and state.
 pub fn router(state: AppState) -> Router {
+    with_layers(routes(), state)
+}
+
+/// The routes without layers, for composing (tests add probes of their own).
+pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/oauth/token", post(oauth::token))
         .route("/oauth/info", get(oauth::info))
+}
+
+/// Adds the layers every route has (the request log with its tracking id) and the state.
+pub fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
+    routes
         .layer(axum::middleware::from_fn(request_log::log_request))
         .with_state(state)
 }
@@ -48,7 +58,16 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    serve_router(listener, router(state), shutdown).await
+}
+
+/// Serves a composed router (see [`routes`] and [`with_layers`]).
+pub async fn serve_router(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -103,9 +103,17 @@ async fn app(limit: Option<RateLimit>) -> App {
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(recert_server::serve(
+    // A Veza-dialect probe: the extractor is what every Veza route will start with.
+    let routes = recert_server::routes().route(
+        "/api/preview/awf/probe",
+        axum::routing::get(|caller: recert_server::VezaCaller| async move {
+            axum::Json(json!({"value": {"client_id": caller.principal.client_id.to_string()}}))
+        }),
+    );
+    let app = recert_server::with_layers(routes, state);
+    tokio::spawn(recert_server::serve_router(
         listener,
-        state,
+        app,
         std::future::pending(),
     ));
     App {
@@ -505,4 +513,48 @@ async fn clients_are_limited_independently_and_retry_after_is_honest() {
     assert_eq!(app.get("/oauth/info", Some(&a)).await.0, 429);
     app.clock.advance(Duration::milliseconds(1));
     assert_eq!(app.get("/oauth/info", Some(&a)).await.0, 200);
+}
+
+fn assert_veza_error(what: &str, status: StatusCode, body: &Value, want: u16, code: &str) {
+    assert_eq!(status.as_u16(), want, "{what}: {body}");
+    assert_eq!(body["code"], code, "{what}: {body}");
+    assert!(body["message"].is_string(), "{what}: {body}");
+    assert_eq!(body["details"], json!([]), "{what}: {body}");
+    assert_eq!(
+        body["request_id"].as_str().unwrap().len(),
+        32,
+        "{what}: {body}"
+    );
+    Timestamp::parse(body["timestamp"].as_str().unwrap()).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn veza_routes_refuse_in_veza_shape_with_their_own_allowance() {
+    let app = app(Some(RateLimit {
+        requests: 2,
+        window_millis: 10_000,
+    }))
+    .await;
+    let probe = "/api/preview/awf/probe";
+    let (s, _, body) = app.get(probe, None).await;
+    assert_veza_error("no token", s, &body, 401, "Unauthenticated");
+    let (s, _, body) = app.get(probe, Some("not.a.token")).await;
+    assert_veza_error("bad token", s, &body, 401, "Unauthenticated");
+    let c = app.client(ClientRole::CertAdmin);
+    let token = app.token_for(c).await;
+    // Spend the SailPoint allowance: Veza's is separate.
+    for _ in 0..2 {
+        assert_eq!(app.get("/oauth/info", Some(&token)).await.0, 200);
+    }
+    assert_eq!(app.get("/oauth/info", Some(&token)).await.0, 429);
+    for _ in 0..2 {
+        let (s, _, body) = app.get(probe, Some(&token)).await;
+        assert_eq!(s, 200, "{body}");
+        assert_eq!(body["value"]["client_id"], c.id);
+    }
+    let (s, h, body) = app.get(probe, Some(&token)).await;
+    assert_veza_error("over the limit", s, &body, 429, "ResourceExhausted");
+    let wait: i64 = h["retry-after"].to_str().unwrap().parse().unwrap();
+    app.clock.advance(Duration::seconds(wait));
+    assert_eq!(app.get(probe, Some(&token)).await.0, 200);
 }
