@@ -6,6 +6,7 @@ mod copy;
 mod import;
 mod migrate;
 mod queries;
+mod state;
 pub mod testing;
 
 use async_trait::async_trait;
@@ -103,7 +104,7 @@ impl Store for PostgresStore {
     }
 
     async fn current_state(&self, with_assignments: bool) -> Result<CurrentState, StoreError> {
-        import::current_state(&self.pool, with_assignments).await
+        state::current_state(&self.pool, with_assignments).await
     }
 
     async fn apply_import(&self, plan: ImportPlan) -> Result<(), StoreError> {

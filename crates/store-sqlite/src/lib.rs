@@ -9,6 +9,7 @@ mod import;
 mod migrate;
 mod pool;
 mod queries;
+mod state;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -171,7 +172,7 @@ impl Store for SqliteStore {
     }
 
     async fn current_state(&self, with_assignments: bool) -> Result<CurrentState, StoreError> {
-        self.read(move |c| import::current_state(c, with_assignments))
+        self.read(move |c| state::current_state(c, with_assignments))
             .await
     }
 
