@@ -6,3 +6,4 @@ pub mod auth;
 pub mod clients;
 pub mod demo;
 pub mod import;
+pub mod jobs;

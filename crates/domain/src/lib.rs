@@ -4,12 +4,14 @@
 
 mod client;
 mod id;
+mod job;
 mod model;
 pub mod rules;
 mod time;
 
 pub use client::{ApiClient, ClientRole, InvalidClientRole, SigningKey};
 pub use id::{Id, InvalidId};
+pub use job::{InvalidJobState, Job, JobOutcome, JobState, NewJob};
 pub use model::{
     AccessProfile, AccessType, Account, Assignment, AssignmentRecord, Dataset, Entitlement,
     Identity, InvalidAccessType, Permission, Role, Source,

@@ -29,6 +29,11 @@ macro_rules! conformance_tests {
             demo_organisation_round_trips,
             api_clients_lifecycle,
             signing_keys_rotate,
+            jobs_run_once_in_order,
+            jobs_are_claimed_once_under_contention,
+            jobs_lease_expiry_hands_the_job_over,
+            jobs_retry_then_give_up,
+            jobs_abandoned_on_the_last_attempt_fail,
         );
     };
     (@cases $fresh:expr; $($case:ident),* $(,)?) => {

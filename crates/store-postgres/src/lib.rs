@@ -4,13 +4,16 @@
 
 mod copy;
 mod import;
+mod jobs;
 mod migrate;
 mod queries;
 mod state;
 pub mod testing;
 
 use async_trait::async_trait;
-use recert_domain::{ApiClient, AssignmentRecord, Id, Identity, SigningKey, Timestamp};
+use recert_domain::{
+    ApiClient, AssignmentRecord, Id, Identity, Job, JobOutcome, NewJob, SigningKey, Timestamp,
+};
 use recert_store::{Counts, CurrentState, ImportPlan, ImportRun, Store, StoreError};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
@@ -152,5 +155,45 @@ impl Store for PostgresStore {
 
     async fn rotate_signing_key(&self, new: &SigningKey) -> Result<(), StoreError> {
         queries::rotate_signing_key(&self.pool, new).await
+    }
+
+    async fn enqueue_job(&self, job: &NewJob, at: Timestamp) -> Result<bool, StoreError> {
+        jobs::enqueue(&self.pool, job, at).await
+    }
+
+    async fn claim_job(
+        &self,
+        owner: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> Result<Option<Job>, StoreError> {
+        jobs::claim(&self.pool, owner, now, lease_until).await
+    }
+
+    async fn extend_job_lease(
+        &self,
+        id: Id,
+        owner: &str,
+        until: Timestamp,
+    ) -> Result<bool, StoreError> {
+        jobs::extend(&self.pool, id, owner, until).await
+    }
+
+    async fn finish_job(
+        &self,
+        id: Id,
+        owner: &str,
+        outcome: &JobOutcome,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        jobs::finish(&self.pool, id, owner, outcome, now).await
+    }
+
+    async fn fail_abandoned_jobs(&self, now: Timestamp) -> Result<u64, StoreError> {
+        jobs::fail_abandoned(&self.pool, now).await
+    }
+
+    async fn job(&self, id: Id) -> Result<Option<Job>, StoreError> {
+        jobs::get(&self.pool, id).await
     }
 }

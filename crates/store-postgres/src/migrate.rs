@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0002_signing_keys",
         include_str!("../migrations/0002_signing_keys.sql"),
     ),
+    (3, "0003_jobs", include_str!("../migrations/0003_jobs.sql")),
 ];
 
 /// Any constant works as long as only recert's migrations use it.

@@ -6,6 +6,7 @@
 //! SQLite allows at a time.
 
 mod import;
+mod jobs;
 mod migrate;
 mod pool;
 mod queries;
@@ -15,7 +16,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use recert_domain::{ApiClient, AssignmentRecord, Id, Identity, SigningKey, Timestamp};
+use recert_domain::{
+    ApiClient, AssignmentRecord, Id, Identity, Job, JobOutcome, NewJob, SigningKey, Timestamp,
+};
 use recert_store::{Counts, CurrentState, ImportPlan, ImportRun, Store, StoreError};
 use rusqlite::Connection;
 
@@ -229,5 +232,53 @@ impl Store for SqliteStore {
         let new = new.clone();
         self.write(move |c| queries::rotate_signing_key(c, &new))
             .await
+    }
+
+    async fn enqueue_job(&self, job: &NewJob, at: Timestamp) -> Result<bool, StoreError> {
+        let job = job.clone();
+        self.write(move |c| jobs::enqueue(c, &job, at)).await
+    }
+
+    async fn claim_job(
+        &self,
+        owner: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> Result<Option<Job>, StoreError> {
+        let owner = owner.to_owned();
+        self.write(move |c| jobs::claim(c, &owner, now, lease_until))
+            .await
+    }
+
+    async fn extend_job_lease(
+        &self,
+        id: Id,
+        owner: &str,
+        until: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let owner = owner.to_owned();
+        self.write(move |c| jobs::extend(c, id, &owner, until))
+            .await
+    }
+
+    async fn finish_job(
+        &self,
+        id: Id,
+        owner: &str,
+        outcome: &JobOutcome,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let owner = owner.to_owned();
+        let outcome = outcome.clone();
+        self.write(move |c| jobs::finish(c, id, &owner, &outcome, now))
+            .await
+    }
+
+    async fn fail_abandoned_jobs(&self, now: Timestamp) -> Result<u64, StoreError> {
+        self.write(move |c| jobs::fail_abandoned(c, now)).await
+    }
+
+    async fn job(&self, id: Id) -> Result<Option<Job>, StoreError> {
+        self.read(move |c| jobs::get(c, id)).await
     }
 }

@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0002_signing_keys",
         include_str!("../migrations/0002_signing_keys.sql"),
     ),
+    (3, "0003_jobs", include_str!("../migrations/0003_jobs.sql")),
 ];
 
 pub(crate) fn run(conn: &mut Connection) -> Result<Vec<String>, StoreError> {

@@ -6,7 +6,10 @@ mod error;
 mod plan;
 
 use async_trait::async_trait;
-use recert_domain::{ApiClient, AssignmentRecord, Dataset, Id, Identity, SigningKey, Timestamp};
+use recert_domain::{
+    ApiClient, AssignmentRecord, Dataset, Id, Identity, Job, JobOutcome, NewJob, SigningKey,
+    Timestamp,
+};
 
 pub use error::StoreError;
 pub use plan::{ImportKind, ImportPlan, ImportRun, ImportSummary, KindChanges, KindSummary};
@@ -91,4 +94,42 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// Retires the current key at `new.created_at` and makes `new` current, in one transaction.
     async fn rotate_signing_key(&self, new: &SigningKey) -> Result<(), StoreError>;
+
+    /// Enqueues a job; returns false (and stores nothing) when a job with the same
+    /// `dedupe_key` exists already.
+    async fn enqueue_job(&self, job: &NewJob, at: Timestamp) -> Result<bool, StoreError>;
+
+    /// Claims the next due job for `owner` until `lease_until`: a queued job whose `run_at` has
+    /// come, or a running one whose lease ran out (its worker died) with attempts left. Each job
+    /// goes to exactly one claimer, even with several processes on one database.
+    async fn claim_job(
+        &self,
+        owner: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> Result<Option<Job>, StoreError>;
+
+    /// Extends a lease still held by `owner`; false when the lease was lost.
+    async fn extend_job_lease(
+        &self,
+        id: Id,
+        owner: &str,
+        until: Timestamp,
+    ) -> Result<bool, StoreError>;
+
+    /// Records how a run ended, if `owner` still holds the job; false when the lease was lost
+    /// (another worker has the job now, and this outcome is dropped).
+    async fn finish_job(
+        &self,
+        id: Id,
+        owner: &str,
+        outcome: &JobOutcome,
+        now: Timestamp,
+    ) -> Result<bool, StoreError>;
+
+    /// Fails the running jobs whose lease ran out with no attempts left (a job that kills its
+    /// worker every time); returns how many.
+    async fn fail_abandoned_jobs(&self, now: Timestamp) -> Result<u64, StoreError>;
+
+    async fn job(&self, id: Id) -> Result<Option<Job>, StoreError>;
 }
