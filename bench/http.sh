@@ -6,9 +6,12 @@
 # and the limiter alone (recert-bench limiter). wrk runs beside the server on the same 2 cores,
 # as the anchors' bare-handler figures were measured.
 #
-# Usage, from the repository root: bench/http.sh [SECONDS]   (default 15 per case)
+# The limiter cases alternate, ROUNDS times, so that drift on a shared machine hits both alike.
+#
+# Usage, from the repository root: bench/http.sh [SECONDS] [ROUNDS]   (default 15 s per case, 3)
 set -euo pipefail
 SECS=${1:-15}
+ROUNDS=${2:-3}
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 command -v wrk >/dev/null || { echo "bench/http.sh: wrk is required (apt-get install wrk)" >&2; exit 1; }
 cargo build --release -q -p recert -p recert-bench
@@ -52,7 +55,9 @@ echo
 echo "| case | requests/s | p50 | p99 | non-2xx |"
 echo "|---|---:|---:|---:|---:|"
 run_case "GET /healthz (no auth)" false /healthz no
-run_case "GET /oauth/info, limiter off" false /oauth/info yes
-run_case "GET /oauth/info, limiter on" true /oauth/info yes
+for round in $(seq 1 "$ROUNDS"); do
+    run_case "GET /oauth/info, limiter off (round $round)" false /oauth/info yes
+    run_case "GET /oauth/info, limiter on (round $round)" true /oauth/info yes
+done
 echo
 target/release/recert-bench limiter --checks 10000000

@@ -378,6 +378,8 @@ async fn every_route_against_every_kind_of_caller() {
     let app = app(None).await;
     let admin_token = app.token_for(app.client(ClientRole::OrgAdmin)).await;
     let revoked_token = app.token_for(&app.revoked).await;
+    // Used once before the revocation, so that it is a token the server has verified before.
+    assert_eq!(app.get("/oauth/info", Some(&revoked_token)).await.0, 200);
     clients::revoke(
         app.store.as_ref(),
         &app.clock,

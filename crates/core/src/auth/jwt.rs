@@ -80,6 +80,15 @@ pub fn verify(
     key_for: impl Fn(Id) -> Option<VerifyingKey>,
     now: Timestamp,
 ) -> Result<Claims, TokenError> {
+    verify_with_kid(token, key_for, now).map(|(_, claims)| claims)
+}
+
+/// [`verify`], also answering which key signed the token.
+pub fn verify_with_kid(
+    token: &str,
+    key_for: impl Fn(Id) -> Option<VerifyingKey>,
+    now: Timestamp,
+) -> Result<(Id, Claims), TokenError> {
     let mut parts = token.split('.');
     let (Some(h), Some(c), Some(s), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -119,7 +128,7 @@ pub fn verify(
     if now.unix_millis() >= claims.exp.saturating_mul(1000) {
         return Err(TokenError::Expired);
     }
-    Ok(claims)
+    Ok((kid, claims))
 }
 
 #[cfg(test)]

@@ -27,6 +27,17 @@ pub const SCOPE: &str = "sp:scopes:all";
 const KEY_REFRESH_MILLIS: i64 = 60_000;
 /// A token naming an unknown key makes us re-read the keys, at most this often.
 const UNKNOWN_KID_RELOAD_MILLIS: i64 = 1_000;
+/// Verified tokens remembered; past this many the memory is cleared and refilled.
+const VERIFIED_CACHE_SIZE: usize = 10_000;
+
+/// What a verified token said, kept so that the next request with the same token skips the
+/// signature check (SDKs send one token for hours). The client is still read on every request.
+#[derive(Debug, Clone, Copy)]
+struct Verified {
+    client_id: Id,
+    kid: Id,
+    expires_millis: i64,
+}
 
 /// An OAuth 2 token request, whatever encoding it came in.
 #[derive(Debug, Default, Clone)]
@@ -99,6 +110,7 @@ pub struct Auth {
     token_lifetime: Duration,
     keys: RwLock<Arc<KeyRing>>,
     last_unknown_kid_reload: Mutex<Option<Timestamp>>,
+    verified: Mutex<HashMap<String, Verified>>,
     /// A hash to verify against when the client is unknown, so that the answer takes as long
     /// as for a known client with a wrong secret.
     decoy_hash: String,
@@ -149,6 +161,7 @@ impl Auth {
             token_lifetime,
             keys: RwLock::new(Arc::new(ring)),
             last_unknown_kid_reload: Mutex::new(None),
+            verified: Mutex::new(HashMap::new()),
             decoy_hash,
         })
     }
@@ -289,16 +302,7 @@ impl Auth {
     /// Turns a bearer token into the principal it speaks for, reading the client afresh so that
     /// a revocation or a role change applies to the very next request.
     pub async fn authenticate(&self, token: &str) -> Result<Principal, AuthError> {
-        let now = self.clock.now();
-        let ring = self.ring();
-        let claims = match jwt::verify(token, |kid| ring.verify.get(&kid).copied(), now) {
-            Err(jwt::TokenError::UnknownKey) if self.may_reload_for_unknown_kid(now) => {
-                let ring = self.reload().await?;
-                jwt::verify(token, |kid| ring.verify.get(&kid).copied(), now)?
-            }
-            other => other?,
-        };
-        let client_id = Id::parse(&claims.sub).map_err(|_| jwt::TokenError::Malformed)?;
+        let client_id = self.verify(token).await?;
         let client = self
             .store
             .api_client(client_id)
@@ -311,6 +315,49 @@ impl Auth {
             roles: client.roles,
             identity_id: client.identity_id,
         })
+    }
+
+    /// Verifies a token (or finds it verified before) and answers its client id.
+    async fn verify(&self, token: &str) -> Result<Id, AuthError> {
+        let now = self.clock.now();
+        let ring = self.ring();
+        let known = self
+            .verified
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(token)
+            .copied();
+        if let Some(v) = known {
+            if now.unix_millis() >= v.expires_millis {
+                return Err(jwt::TokenError::Expired.into());
+            }
+            // A key dropped from the ring takes its tokens with it, remembered or not.
+            if ring.verify.contains_key(&v.kid) {
+                return Ok(v.client_id);
+            }
+        }
+        let (kid, claims) =
+            match jwt::verify_with_kid(token, |kid| ring.verify.get(&kid).copied(), now) {
+                Err(jwt::TokenError::UnknownKey) if self.may_reload_for_unknown_kid(now) => {
+                    let ring = self.reload().await?;
+                    jwt::verify_with_kid(token, |kid| ring.verify.get(&kid).copied(), now)?
+                }
+                other => other?,
+            };
+        let client_id = Id::parse(&claims.sub).map_err(|_| jwt::TokenError::Malformed)?;
+        let mut cache = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= VERIFIED_CACHE_SIZE {
+            cache.clear();
+        }
+        cache.insert(
+            token.to_owned(),
+            Verified {
+                client_id,
+                kid,
+                expires_millis: claims.exp.saturating_mul(1000),
+            },
+        );
+        Ok(client_id)
     }
 
     fn may_reload_for_unknown_kid(&self, now: Timestamp) -> bool {

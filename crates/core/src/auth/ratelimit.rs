@@ -41,7 +41,7 @@ pub struct RetryAfter(pub u64);
 pub struct RateLimiter {
     limit: RateLimit,
     /// Per key, the theoretical arrival time of the next request, in milliseconds.
-    tat: Mutex<HashMap<(Id, Dialect), i64>>,
+    tat: Mutex<HashMap<(Id, Dialect), i128>>,
 }
 
 impl RateLimiter {
@@ -54,11 +54,12 @@ impl RateLimiter {
 
     /// Counts one request of `client` through `dialect` at `now`, or refuses it.
     pub fn check(&self, client: Id, dialect: Dialect, now: Timestamp) -> Result<(), RetryAfter> {
-        let now = now.unix_millis();
-        let requests = i64::from(self.limit.requests.max(1));
-        let window = self.limit.window_millis.max(1);
-        // Kept in "window × requests" units so that no division loses a millisecond.
-        let now_u = now * requests;
+        // Time is kept in units of 1/requests of a millisecond, so that the emission interval
+        // (window / requests) is a whole number of units. i128: milliseconds since 1970 times
+        // up to u32::MAX requests does not fit in 64 bits.
+        let requests = i128::from(self.limit.requests.max(1));
+        let window = i128::from(self.limit.window_millis.max(1));
+        let now_u = i128::from(now.unix_millis()) * requests;
         let interval = window;
         let tolerance = window * requests - interval;
         let mut map = self.tat.lock().unwrap_or_else(|e| e.into_inner());
@@ -70,7 +71,8 @@ impl RateLimiter {
         if tat - now_u > tolerance {
             let wait_u = tat - tolerance - now_u;
             let wait_ms = (wait_u + requests - 1) / requests;
-            return Err(RetryAfter(((wait_ms + 999) / 1000).max(1) as u64));
+            let secs = ((wait_ms + 999) / 1000).max(1);
+            return Err(RetryAfter(u64::try_from(secs).unwrap_or(u64::MAX)));
         }
         map.insert((client, dialect), tat + interval);
         Ok(())
@@ -122,5 +124,17 @@ mod tests {
         assert!(l.check(a, Dialect::SailPoint, at(30_000)).is_ok());
         assert!(l.check(b, Dialect::SailPoint, at(0)).is_ok());
         assert!(l.check(a, Dialect::Veza, at(0)).is_ok());
+    }
+
+    #[test]
+    fn the_largest_limit_does_not_overflow() {
+        let l = RateLimiter::new(RateLimit {
+            requests: u32::MAX,
+            window_millis: i64::from(u32::MAX),
+        });
+        let a = Id::from_bytes([1; 16]);
+        for i in 0..1000 {
+            assert!(l.check(a, Dialect::SailPoint, at(i)).is_ok());
+        }
     }
 }
