@@ -3,6 +3,7 @@
 //! data and pure functions, tested on its own.
 
 mod client;
+pub mod filter;
 mod id;
 mod job;
 mod model;

@@ -5,9 +5,11 @@
 //! The suite drives the store the way recert does: through the core's import, so that the plans
 //! it applies are the real ones.
 
+mod filters;
 mod fixture;
 mod suite;
 
+pub use filters::{FILTER_CASES, FILTER_ROWS, filter_column};
 pub use fixture::{id as fixture_id, small_org};
 pub use suite::*;
 

@@ -6,9 +6,12 @@ mod copy;
 mod import;
 mod jobs;
 mod migrate;
+mod params;
 mod queries;
 mod state;
 pub mod testing;
+
+pub use params::bind_params;
 
 use async_trait::async_trait;
 use recert_domain::{

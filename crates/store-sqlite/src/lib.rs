@@ -8,6 +8,7 @@
 mod import;
 mod jobs;
 mod migrate;
+mod params;
 mod pool;
 mod queries;
 mod state;
@@ -22,6 +23,7 @@ use recert_domain::{
 use recert_store::{Counts, CurrentState, ImportPlan, ImportRun, Store, StoreError};
 use rusqlite::Connection;
 
+pub use params::sql_params;
 use pool::Pool;
 
 /// Tuning for the SQLite store.

@@ -4,6 +4,7 @@
 
 mod error;
 mod plan;
+pub mod sql;
 
 use async_trait::async_trait;
 use recert_domain::{
