@@ -9,6 +9,7 @@ use recert_core::auth::ratelimit::{RateLimit, RateLimiter};
 use recert_core::clients::{self, NewClient};
 use recert_core::demo::{self, DemoOptions};
 use recert_core::import;
+use recert_core::jobs::Runner;
 use recert_domain::{ClientRole, Duration, Identity, SystemClock};
 use recert_server::AppState;
 use recert_store::Store;
@@ -56,13 +57,33 @@ pub(crate) async fn run(cfg: &Config, args: ServeArgs) -> Result<()> {
             window_millis: i64::from(cfg.rate_limit.window_seconds) * 1000,
         }))
     });
+    // One shutdown signal for the HTTP server and the job runner.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        recert_server::shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let owner = format!(
+        "serve-{}-{}",
+        std::process::id(),
+        &recert_domain::Id::generate().to_string()[20..]
+    );
+    tracing::info!(runner = owner, "job runner started");
+    let runner = Runner::new(store.clone(), clock.clone(), owner);
+    let jobs =
+        tokio::spawn(runner.run(std::time::Duration::from_secs(1), stopped(stop_rx.clone())));
     let state = AppState {
         store,
         clock,
         auth: Arc::new(auth),
         limiter,
     };
-    recert_server::serve(listener, state, recert_server::shutdown_signal()).await?;
+    recert_server::serve(listener, state, stopped(stop_rx)).await?;
+    // The runner finishes the job in hand before it stops.
+    let _ = jobs.await;
     tracing::info!("stopped");
     Ok(())
 }

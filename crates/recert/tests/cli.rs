@@ -432,3 +432,62 @@ async fn the_same_commands_work_on_postgresql() {
     assert_eq!(body["database"], "postgres");
     assert!(server.terminate().success());
 }
+
+#[test]
+fn a_csv_folder_imports_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("hr");
+    std::fs::create_dir(&csv).unwrap();
+    std::fs::write(
+        csv.join("identities.csv"),
+        "id,name,displayName,email,managerId,department\n\
+         000000000000000000000000000000a1,ada,Ada,ada@example.com,,Exec\n\
+         000000000000000000000000000000b2,bob,Bob,bob@example.com,000000000000000000000000000000a1,Sales\n",
+    )
+    .unwrap();
+    let out = ok(recert()
+        .args(["--database", &db(dir.path()), "import"])
+        .arg(&csv));
+    assert!(
+        out.contains("identities: 2 added, 0 changed, 0 removed"),
+        "{out}"
+    );
+    std::fs::write(
+        csv.join("identities.csv"),
+        "id,name,email\n000000000000000000000000000000a1,ada,ada@example.com\n000000000000000000000000000000b2,,bob@example.com\n",
+    )
+    .unwrap();
+    let o = run(recert()
+        .args(["--database", &db(dir.path()), "import"])
+        .arg(&csv));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("identities.csv line 3, field name: required field is missing"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn json_logs_are_one_object_per_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(recert()
+        .args([
+            "--log-format",
+            "json",
+            "--log-level",
+            "info",
+            "--database",
+            &db(dir.path()),
+        ])
+        .args(["demo", "--identities", "20"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(lines.len() >= 3, "{err}");
+    for line in lines {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(v["level"].is_string() && v["message"].is_string(), "{line}");
+    }
+}

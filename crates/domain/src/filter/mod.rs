@@ -1,4 +1,5 @@
-//! SailPoint's standard collection parameters: the `filters` grammar and `sorters`.
+//! SailPoint's standard collection parameters: the `filters` grammar, `sorters`, and paging
+//! (`limit`, `offset`, `count`).
 //!
 //! One parser for every endpoint. Grammar (precedence `not` > `and` > `or`, parentheses group):
 //!
@@ -18,12 +19,14 @@
 //! Limits keep hostile input cheap: 4,096 characters, nesting depth 32, 1,000 list values.
 
 mod lexer;
+mod paging;
 mod parser;
 mod sorters;
 mod spec;
 
 use std::fmt;
 
+pub use paging::{MAX_LIMIT, Paging};
 pub use parser::parse;
 pub use sorters::{Sorter, parse_sorters};
 pub use spec::{FieldKind, FieldSpec, validate};
