@@ -7,7 +7,7 @@ use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
-use recert_core::auth::ratelimit::Dialect;
+use recert_core::auth::ratelimit::{Dialect, LimitKey};
 use recert_core::auth::{OAuthError, TokenRequest, veza_role};
 use serde_json::json;
 
@@ -119,6 +119,17 @@ async fn read_params(req: Request) -> Result<HashMap<String, String>, OAuthError
 }
 
 pub(crate) async fn token(State(state): State<AppState>, req: Request) -> Response {
+    // Counted against the network peer, not the client it names: naming someone else's client
+    // must not spend that client's allowance.
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    if let (Some(limiter), Some(ip)) = (&state.limiter, peer)
+        && let Err(wait) = limiter.check(LimitKey::Peer(ip), Dialect::OAuth, state.clock.now())
+    {
+        return error::rate_limited(wait.0);
+    }
     let mut params = match read_params(req).await {
         Ok(p) => p,
         Err(e) => return oauth_error(&e),
@@ -128,16 +139,6 @@ pub(crate) async fn token(State(state): State<AppState>, req: Request) -> Respon
         client_id: params.remove("client_id"),
         client_secret: params.remove("client_secret"),
     };
-    if let (Some(limiter), Some(id)) = (
-        &state.limiter,
-        request
-            .client_id
-            .as_deref()
-            .and_then(|c| recert_domain::Id::parse(c).ok()),
-    ) && let Err(wait) = limiter.check(id, Dialect::OAuth, state.clock.now())
-    {
-        return error::rate_limited(wait.0);
-    }
     match state.auth.issue_token(request).await {
         Ok(t) => {
             let mut body = json!({

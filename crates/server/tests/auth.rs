@@ -486,6 +486,43 @@ async fn rotated_keys_keep_old_tokens_valid_and_sign_new_ones() {
         "old key still verifies"
     );
     assert_eq!(app.get("/oauth/info", Some(&fresh)).await.0, 200);
+    // Someone holding the retired key's seed cannot mint new tokens with it, nor can anyone
+    // holding a key mint tokens that live longer than recert issues them.
+    let keys = app.store.signing_keys().await.unwrap();
+    let retired = keys.iter().find(|k| k.retired_at.is_some()).unwrap();
+    let forge = |key: &recert_domain::SigningKey, iat: i64, exp: i64| {
+        let claims = recert_core::auth::jwt::Claims {
+            iss: "recert".into(),
+            sub: c.id.clone(),
+            iat,
+            exp,
+            jti: "forged".into(),
+            scope: "sp:scopes:all".into(),
+        };
+        recert_core::auth::jwt::sign(&claims, key)
+    };
+    let now = app.clock.now().unix_millis() / 1000;
+    let (s, _, body) = app
+        .get("/oauth/info", Some(&forge(retired, now, now + 3600)))
+        .await;
+    assert_eq!(s, 401, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("not issued by this server"),
+        "{body}"
+    );
+    let (s, _, body) = app
+        .get("/oauth/info", Some(&forge(&new_key, now, now + 13 * 3600)))
+        .await;
+    assert_eq!(s, 401, "{body}");
+    assert_eq!(
+        app.get("/oauth/info", Some(&forge(&new_key, now, now + 3600)))
+            .await
+            .0,
+        200
+    );
     // Once every token of the old key has expired, so has the key.
     app.clock.advance(Duration::hours(12));
     assert_eq!(app.get("/oauth/info", Some(&old)).await.0, 401);
@@ -515,6 +552,23 @@ async fn clients_are_limited_independently_and_retry_after_is_honest() {
     assert_eq!(app.get("/oauth/info", Some(&a)).await.0, 429);
     app.clock.advance(Duration::milliseconds(1));
     assert_eq!(app.get("/oauth/info", Some(&a)).await.0, 200);
+    // Token requests count against the caller's address, whatever client they name: guessing
+    // at secrets is throttled, and spends nobody else's allowance.
+    let url = format!("{}/oauth/token", app.base);
+    let guess = || {
+        app.http.post(&url).form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "ffffffffffffffffffffffffffffffff"),
+            ("client_secret", "guess"),
+        ])
+    };
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(guess().send().await.unwrap().status().as_u16());
+    }
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+    assert!(statuses.contains(&401), "{statuses:?}");
+    assert_eq!(app.get("/oauth/info", Some(&b)).await.0, 200);
 }
 
 fn assert_veza_error(what: &str, status: StatusCode, body: &Value, want: u16, code: &str) {

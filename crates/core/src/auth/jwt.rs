@@ -41,7 +41,9 @@ pub struct Claims {
 pub enum TokenError {
     #[error("malformed token")]
     Malformed,
-    #[error("unsupported signing algorithm '{0}'")]
+    /// The header's `alg` is kept for tests; it is never shown to the caller or logged, since
+    /// the caller chose it.
+    #[error("unsupported signing algorithm")]
     Algorithm(String),
     #[error("token signed by an unknown key")]
     UnknownKey,
@@ -51,6 +53,10 @@ pub enum TokenError {
     Expired,
     #[error("token issued by someone else")]
     Issuer,
+    /// Well signed, but not as recert issues tokens (a longer lifetime, or signed by a retired
+    /// key after its retirement): a sign of a leaked key.
+    #[error("token not issued by this server")]
+    NotIssuedHere,
 }
 
 /// Signs `claims` with `key`, naming the key in the header (`kid`).

@@ -40,11 +40,24 @@ struct Verified {
 }
 
 /// An OAuth 2 token request, whatever encoding it came in.
-#[derive(Debug, Default, Clone)]
+#[derive(Default, Clone)]
 pub struct TokenRequest {
     pub grant_type: Option<String>,
     pub client_id: Option<String>,
     pub client_secret: Option<String>,
+}
+
+impl std::fmt::Debug for TokenRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenRequest")
+            .field("grant_type", &self.grant_type)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
 }
 
 /// A token granted.
@@ -98,7 +111,8 @@ pub enum AuthError {
 #[derive(Debug)]
 struct KeyRing {
     current: SigningKey,
-    verify: HashMap<Id, VerifyingKey>,
+    /// Each key that may verify, with when it was retired (`None` for the current key).
+    verify: HashMap<Id, (VerifyingKey, Option<Timestamp>)>,
     loaded_at: Timestamp,
 }
 
@@ -114,6 +128,9 @@ pub struct Auth {
     /// A hash to verify against when the client is unknown, so that the answer takes as long
     /// as for a known client with a wrong secret.
     decoy_hash: String,
+    /// Bounds the argon2 verifications running at once (each takes ~19 MiB and a core for tens
+    /// of milliseconds), so a flood of token requests queues instead of exhausting the machine.
+    hashing: tokio::sync::Semaphore,
 }
 
 fn random_seed() -> Result<[u8; 32], StoreError> {
@@ -163,6 +180,9 @@ impl Auth {
             last_unknown_kid_reload: Mutex::new(None),
             verified: Mutex::new(HashMap::new()),
             decoy_hash,
+            hashing: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            ),
         })
     }
 
@@ -185,7 +205,7 @@ impl Auth {
         let verify = keys
             .iter()
             .filter(|k| k.retired_at.is_none_or(|r| r.plus(lifetime) > now))
-            .map(|k| (k.kid, jwt::verifying_key(k)))
+            .map(|k| (k.kid, (jwt::verifying_key(k), k.retired_at)))
             .collect();
         Ok(KeyRing {
             current,
@@ -269,6 +289,11 @@ impl Auth {
         secret: String,
     ) -> Result<ApiClient, OAuthError> {
         let decoy = self.decoy_hash.clone();
+        let _permit = self
+            .hashing
+            .acquire()
+            .await
+            .map_err(|_| OAuthError::Server)?;
         let (ok, client) = tokio::task::spawn_blocking(move || match client {
             Some(c) => (
                 clients::verify_secret(&c, &secret) && c.revoked_at.is_none(),
@@ -320,7 +345,7 @@ impl Auth {
     /// Verifies a token (or finds it verified before) and answers its client id.
     async fn verify(&self, token: &str) -> Result<Id, AuthError> {
         let now = self.clock.now();
-        let ring = self.ring();
+        let ring = self.fresh_ring().await?;
         let known = self
             .verified
             .lock()
@@ -336,14 +361,27 @@ impl Auth {
                 return Ok(v.client_id);
             }
         }
-        let (kid, claims) =
-            match jwt::verify_with_kid(token, |kid| ring.verify.get(&kid).copied(), now) {
-                Err(jwt::TokenError::UnknownKey) if self.may_reload_for_unknown_kid(now) => {
-                    let ring = self.reload().await?;
-                    jwt::verify_with_kid(token, |kid| ring.verify.get(&kid).copied(), now)?
-                }
-                other => other?,
-            };
+        let key_of = |ring: &KeyRing, kid: Id| ring.verify.get(&kid).map(|(k, _)| *k);
+        let (ring, (kid, claims)) = match jwt::verify_with_kid(token, |kid| key_of(&ring, kid), now)
+        {
+            Err(jwt::TokenError::UnknownKey) if self.may_reload_for_unknown_kid(now) => {
+                let ring = self.reload().await?;
+                let verified = jwt::verify_with_kid(token, |kid| key_of(&ring, kid), now)?;
+                (ring, verified)
+            }
+            other => (ring, other?),
+        };
+        // A leaked key must not mint tokens that outlive a rotation: recert issues tokens of
+        // exactly the configured lifetime, and a retired key signed nothing after its
+        // retirement (give or take the key refresh interval of other processes).
+        if claims.exp - claims.iat > self.token_lifetime.whole_seconds() {
+            return Err(jwt::TokenError::NotIssuedHere.into());
+        }
+        if let Some((_, Some(retired))) = ring.verify.get(&kid)
+            && claims.iat.saturating_mul(1000) > retired.unix_millis() + KEY_REFRESH_MILLIS
+        {
+            return Err(jwt::TokenError::NotIssuedHere.into());
+        }
         let client_id = Id::parse(&claims.sub).map_err(|_| jwt::TokenError::Malformed)?;
         let mut cache = self.verified.lock().unwrap_or_else(|e| e.into_inner());
         if cache.len() >= VERIFIED_CACHE_SIZE {

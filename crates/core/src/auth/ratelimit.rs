@@ -10,6 +10,23 @@ use std::sync::Mutex;
 
 use recert_domain::{Id, Timestamp};
 
+/// Who a request is counted against: an authenticated client, or, where there is none yet (the
+/// token endpoint), the network peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LimitKey {
+    Client(Id),
+    Peer(std::net::IpAddr),
+}
+
+impl From<Id> for LimitKey {
+    fn from(id: Id) -> Self {
+        LimitKey::Client(id)
+    }
+}
+
+/// Past this many keys, keys whose allowance is full again are forgotten.
+const PRUNE_AT: usize = 100_000;
+
 /// The API a request came through; each has its own allowance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Dialect {
@@ -41,7 +58,7 @@ pub struct RetryAfter(pub u64);
 pub struct RateLimiter {
     limit: RateLimit,
     /// Per key, the theoretical arrival time of the next request, in milliseconds.
-    tat: Mutex<HashMap<(Id, Dialect), i128>>,
+    tat: Mutex<HashMap<(LimitKey, Dialect), i128>>,
 }
 
 impl RateLimiter {
@@ -53,7 +70,13 @@ impl RateLimiter {
     }
 
     /// Counts one request of `client` through `dialect` at `now`, or refuses it.
-    pub fn check(&self, client: Id, dialect: Dialect, now: Timestamp) -> Result<(), RetryAfter> {
+    pub fn check(
+        &self,
+        key: impl Into<LimitKey>,
+        dialect: Dialect,
+        now: Timestamp,
+    ) -> Result<(), RetryAfter> {
+        let key = key.into();
         // Time is kept in units of 1/requests of a millisecond, so that the emission interval
         // (window / requests) is a whole number of units. i128: milliseconds since 1970 times
         // up to u32::MAX requests does not fit in 64 bits.
@@ -64,7 +87,7 @@ impl RateLimiter {
         let tolerance = window * requests - interval;
         let mut map = self.tat.lock().unwrap_or_else(|e| e.into_inner());
         let tat = map
-            .get(&(client, dialect))
+            .get(&(key, dialect))
             .copied()
             .unwrap_or(now_u)
             .max(now_u);
@@ -74,7 +97,12 @@ impl RateLimiter {
             let secs = ((wait_ms + 999) / 1000).max(1);
             return Err(RetryAfter(u64::try_from(secs).unwrap_or(u64::MAX)));
         }
-        map.insert((client, dialect), tat + interval);
+        if map.len() >= PRUNE_AT {
+            // A key whose theoretical arrival time has passed has its whole allowance back:
+            // forgetting it changes nothing, and keeps random keys from growing the map.
+            map.retain(|_, t| *t > now_u);
+        }
+        map.insert((key, dialect), tat + interval);
         Ok(())
     }
 }
@@ -124,6 +152,21 @@ mod tests {
         assert!(l.check(a, Dialect::SailPoint, at(30_000)).is_ok());
         assert!(l.check(b, Dialect::SailPoint, at(0)).is_ok());
         assert!(l.check(a, Dialect::Veza, at(0)).is_ok());
+    }
+
+    #[test]
+    fn keys_with_a_full_allowance_are_forgotten() {
+        let l = RateLimiter::new(RateLimit::default());
+        for n in 0..(PRUNE_AT as u64 + 10) {
+            let mut b = [0u8; 16];
+            b[..8].copy_from_slice(&n.to_be_bytes());
+            l.check(Id::from_bytes(b), Dialect::OAuth, at(0)).unwrap();
+        }
+        // Eleven seconds later every one of them is full again; the next check prunes.
+        l.check(Id::from_bytes([9; 16]), Dialect::OAuth, at(11_000))
+            .unwrap();
+        let size = l.tat.lock().unwrap().len();
+        assert!(size < 10, "{size} keys kept");
     }
 
     #[test]
