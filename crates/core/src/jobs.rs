@@ -95,23 +95,44 @@ impl Runner {
 
     /// Claims one due job and runs it to an outcome; `None` when nothing is due.
     pub async fn run_one(&self) -> Result<Option<(Job, JobOutcome)>, StoreError> {
+        let kinds: Vec<String> = self.handlers.keys().cloned().collect();
+        if kinds.is_empty() {
+            return Ok(None);
+        }
         let Some(job) = self
             .store
-            .claim_job(&self.owner, self.clock.now(), self.lease_until())
+            .claim_job(&self.owner, &kinds, self.clock.now(), self.lease_until())
             .await?
         else {
             return Ok(None);
         };
         tracing::info!(job.id = %job.id, job.kind = job.kind, attempt = job.attempts, "job started");
         let outcome = match self.handlers.get(&job.kind) {
+            // Only handled kinds are claimed; this is a bug's safety net.
             None => JobOutcome::Failed {
                 error: format!("no handler for jobs of kind '{}'", job.kind),
             },
-            Some(handler) => self.run_with_heartbeat(handler.clone(), &job).await,
+            Some(handler) => match self.run_with_heartbeat(handler.clone(), &job).await {
+                Some(outcome) => outcome,
+                None => {
+                    return Ok(Some((
+                        job,
+                        JobOutcome::Failed {
+                            error: "lease lost".into(),
+                        },
+                    )));
+                }
+            },
         };
         let recorded = self
             .store
-            .finish_job(job.id, &self.owner, &outcome, self.clock.now())
+            .finish_job(
+                job.id,
+                &self.owner,
+                job.attempts,
+                &outcome,
+                self.clock.now(),
+            )
             .await?;
         match (&outcome, recorded) {
             (_, false) => {
@@ -129,8 +150,14 @@ impl Runner {
     }
 
     /// Runs the handler on a task of its own (a panic becomes a retry, not a dead runner) while
-    /// the lease is renewed every third of its length.
-    async fn run_with_heartbeat(&self, handler: Arc<dyn JobHandler>, job: &Job) -> JobOutcome {
+    /// the lease is renewed every third of its length. If the lease is lost (another runner may
+    /// have the job now), or cannot be renewed for a whole lease, the handler is stopped and
+    /// `None` returned: two runs of one job must never overlap.
+    async fn run_with_heartbeat(
+        &self,
+        handler: Arc<dyn JobHandler>,
+        job: &Job,
+    ) -> Option<JobOutcome> {
         let task = {
             let job = job.clone();
             tokio::spawn(async move { handler.run(&job).await })
@@ -141,14 +168,33 @@ impl Runner {
         );
         let mut beat = tokio::time::interval(period);
         beat.tick().await;
+        let mut renewed_at = self.clock.now();
         let result = loop {
             tokio::select! {
                 r = &mut task => break r,
                 _ = beat.tick() => {
-                    match self.store.extend_job_lease(job.id, &self.owner, self.lease_until()).await {
-                        Ok(true) => {}
-                        Ok(false) => tracing::warn!(job.id = %job.id, "job lease lost while running"),
-                        Err(e) => tracing::warn!(job.id = %job.id, error = %e, "cannot renew job lease"),
+                    let until = self.lease_until();
+                    let renewal = self
+                        .store
+                        .extend_job_lease(job.id, &self.owner, job.attempts, until)
+                        .await;
+                    let give_up = match renewal {
+                        Ok(true) => {
+                            renewed_at = self.clock.now();
+                            false
+                        }
+                        Ok(false) => {
+                            tracing::warn!(job.id = %job.id, "job lease lost; stopping the job");
+                            true
+                        }
+                        Err(e) => {
+                            tracing::warn!(job.id = %job.id, error = %e, "cannot renew job lease");
+                            self.clock.now() >= renewed_at.plus(self.lease)
+                        }
+                    };
+                    if give_up {
+                        task.abort();
+                        return None;
                     }
                 }
             }
@@ -157,12 +203,12 @@ impl Runner {
             at: self.clock.now().plus(backoff(job.attempts)),
             error,
         };
-        match result {
+        Some(match result {
             Ok(Ok(())) => JobOutcome::Succeeded,
             Ok(Err(JobError::Retryable(e))) => retry(e),
             Ok(Err(JobError::Permanent(e))) => JobOutcome::Failed { error: e },
             Err(join) => retry(format!("the job stopped unexpectedly: {join}")),
-        }
+        })
     }
 
     /// Runs due jobs until `shutdown` completes, polling every `poll` when idle.

@@ -36,6 +36,7 @@ macro_rules! conformance_tests {
             jobs_lease_expiry_hands_the_job_over,
             jobs_retry_then_give_up,
             jobs_abandoned_on_the_last_attempt_fail,
+            jobs_go_only_to_runners_of_their_kind_and_attempt,
         );
     };
     (@cases $fresh:expr; $($case:ident),* $(,)?) => {

@@ -434,6 +434,13 @@ pub async fn signing_keys_rotate(store: &dyn Store) {
     );
 }
 
+/// Every kind of job the cases enqueue, as a runner handling them all would claim.
+fn kinds() -> Vec<String> {
+    ["a", "b", "c", "test", "long", "flaky", "broken", "crashes"]
+        .map(String::from)
+        .to_vec()
+}
+
 fn new_job(
     clock: &ManualClock,
     kind: &str,
@@ -468,7 +475,7 @@ pub async fn jobs_run_once_in_order(store: &dyn Store) {
     assert!(store.job(c_again.id).await.unwrap().is_none());
     let lease = clock.now().plus(Duration::seconds(30));
     let first = store
-        .claim_job("w1", clock.now(), lease)
+        .claim_job("w1", &kinds(), clock.now(), lease)
         .await
         .unwrap()
         .unwrap();
@@ -478,14 +485,14 @@ pub async fn jobs_run_once_in_order(store: &dyn Store) {
     assert_eq!(first.lease_until, Some(lease));
     assert_eq!(first.payload, a.payload);
     let second = store
-        .claim_job("w1", clock.now(), lease)
+        .claim_job("w1", &kinds(), clock.now(), lease)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(second.id, c.id);
     assert!(
         store
-            .claim_job("w1", clock.now(), lease)
+            .claim_job("w1", &kinds(), clock.now(), lease)
             .await
             .unwrap()
             .is_none(),
@@ -493,13 +500,13 @@ pub async fn jobs_run_once_in_order(store: &dyn Store) {
     );
     assert!(
         store
-            .finish_job(a.id, "w1", &JobOutcome::Succeeded, clock.now())
+            .finish_job(a.id, "w1", 1, &JobOutcome::Succeeded, clock.now())
             .await
             .unwrap()
     );
     assert!(
         !store
-            .finish_job(a.id, "w1", &JobOutcome::Succeeded, clock.now())
+            .finish_job(a.id, "w1", 1, &JobOutcome::Succeeded, clock.now())
             .await
             .unwrap()
     );
@@ -509,7 +516,7 @@ pub async fn jobs_run_once_in_order(store: &dyn Store) {
     assert_eq!(done.lease_owner, None);
     assert!(
         store
-            .finish_job(c.id, "w1", &JobOutcome::Succeeded, clock.now())
+            .finish_job(c.id, "w1", 1, &JobOutcome::Succeeded, clock.now())
             .await
             .unwrap()
     );
@@ -517,7 +524,7 @@ pub async fn jobs_run_once_in_order(store: &dyn Store) {
     let later = clock.now().plus(Duration::seconds(30));
     assert_eq!(
         store
-            .claim_job("w2", clock.now(), later)
+            .claim_job("w2", &kinds(), clock.now(), later)
             .await
             .unwrap()
             .unwrap()
@@ -530,7 +537,8 @@ pub async fn jobs_are_claimed_once_under_contention(store: &dyn Store) {
     let clock = clock();
     let mut ids = Vec::new();
     for n in 0..40 {
-        let j = new_job(&clock, &format!("job{n}"), None, 1);
+        let mut j = new_job(&clock, "test", None, 1);
+        j.payload = serde_json::json!({ "n": n });
         store.enqueue_job(&j, clock.now()).await.unwrap();
         ids.push(j.id);
     }
@@ -538,7 +546,11 @@ pub async fn jobs_are_claimed_once_under_contention(store: &dyn Store) {
     let clock = &clock;
     let worker = |name: &'static str| async move {
         let mut got = Vec::new();
-        while let Some(j) = store.claim_job(name, clock.now(), lease).await.unwrap() {
+        while let Some(j) = store
+            .claim_job(name, &kinds(), clock.now(), lease)
+            .await
+            .unwrap()
+        {
             got.push(j.id);
         }
         got
@@ -557,47 +569,57 @@ pub async fn jobs_lease_expiry_hands_the_job_over(store: &dyn Store) {
     store.enqueue_job(&j, clock.now()).await.unwrap();
     let lease = clock.now().plus(Duration::seconds(30));
     store
-        .claim_job("w1", clock.now(), lease)
+        .claim_job("w1", &kinds(), clock.now(), lease)
         .await
         .unwrap()
         .unwrap();
     clock.advance(Duration::seconds(20));
     assert!(
         store
-            .claim_job("w2", clock.now(), clock.now().plus(Duration::seconds(30)))
+            .claim_job(
+                "w2",
+                &kinds(),
+                clock.now(),
+                clock.now().plus(Duration::seconds(30))
+            )
             .await
             .unwrap()
             .is_none()
     );
     assert!(
         store
-            .extend_job_lease(j.id, "w1", clock.now().plus(Duration::seconds(30)))
+            .extend_job_lease(j.id, "w1", 1, clock.now().plus(Duration::seconds(30)))
             .await
             .unwrap()
     );
     // w1 dies: its lease runs out and w2 takes the job over.
     clock.advance(Duration::seconds(31));
     let taken = store
-        .claim_job("w2", clock.now(), clock.now().plus(Duration::seconds(30)))
+        .claim_job(
+            "w2",
+            &kinds(),
+            clock.now(),
+            clock.now().plus(Duration::seconds(30)),
+        )
         .await
         .unwrap()
         .unwrap();
     assert_eq!((taken.id, taken.attempts), (j.id, 2));
     assert!(
         !store
-            .extend_job_lease(j.id, "w1", clock.now())
+            .extend_job_lease(j.id, "w1", 1, clock.now())
             .await
             .unwrap()
     );
     assert!(
         !store
-            .finish_job(j.id, "w1", &JobOutcome::Succeeded, clock.now())
+            .finish_job(j.id, "w1", 1, &JobOutcome::Succeeded, clock.now())
             .await
             .unwrap()
     );
     assert!(
         store
-            .finish_job(j.id, "w2", &JobOutcome::Succeeded, clock.now())
+            .finish_job(j.id, "w2", 2, &JobOutcome::Succeeded, clock.now())
             .await
             .unwrap()
     );
@@ -610,7 +632,7 @@ pub async fn jobs_retry_then_give_up(store: &dyn Store) {
     store.enqueue_job(&j, clock.now()).await.unwrap();
     let lease = |c: &ManualClock| c.now().plus(Duration::seconds(30));
     store
-        .claim_job("w", clock.now(), lease(&clock))
+        .claim_job("w", &kinds(), clock.now(), lease(&clock))
         .await
         .unwrap()
         .unwrap();
@@ -621,7 +643,7 @@ pub async fn jobs_retry_then_give_up(store: &dyn Store) {
     };
     assert!(
         store
-            .finish_job(j.id, "w", &retry, clock.now())
+            .finish_job(j.id, "w", 1, &retry, clock.now())
             .await
             .unwrap()
     );
@@ -630,21 +652,21 @@ pub async fn jobs_retry_then_give_up(store: &dyn Store) {
     assert_eq!(queued.last_error.as_deref(), Some("database busy"));
     assert!(
         store
-            .claim_job("w", clock.now(), lease(&clock))
+            .claim_job("w", &kinds(), clock.now(), lease(&clock))
             .await
             .unwrap()
             .is_none()
     );
     clock.advance(Duration::seconds(10));
     let again = store
-        .claim_job("w", clock.now(), lease(&clock))
+        .claim_job("w", &kinds(), clock.now(), lease(&clock))
         .await
         .unwrap()
         .unwrap();
     assert_eq!(again.attempts, 2);
     assert!(
         store
-            .finish_job(j.id, "w", &retry, clock.now())
+            .finish_job(j.id, "w", 2, &retry, clock.now())
             .await
             .unwrap()
     );
@@ -654,7 +676,7 @@ pub async fn jobs_retry_then_give_up(store: &dyn Store) {
     let k = new_job(&clock, "broken", None, 5);
     store.enqueue_job(&k, clock.now()).await.unwrap();
     store
-        .claim_job("w", clock.now(), lease(&clock))
+        .claim_job("w", &kinds(), clock.now(), lease(&clock))
         .await
         .unwrap()
         .unwrap();
@@ -663,7 +685,7 @@ pub async fn jobs_retry_then_give_up(store: &dyn Store) {
     };
     assert!(
         store
-            .finish_job(k.id, "w", &fail, clock.now())
+            .finish_job(k.id, "w", 1, &fail, clock.now())
             .await
             .unwrap()
     );
@@ -680,7 +702,12 @@ pub async fn jobs_abandoned_on_the_last_attempt_fail(store: &dyn Store) {
     let j = new_job(&clock, "crashes", None, 1);
     store.enqueue_job(&j, clock.now()).await.unwrap();
     store
-        .claim_job("w", clock.now(), clock.now().plus(Duration::seconds(30)))
+        .claim_job(
+            "w",
+            &kinds(),
+            clock.now(),
+            clock.now().plus(Duration::seconds(30)),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -692,7 +719,12 @@ pub async fn jobs_abandoned_on_the_last_attempt_fail(store: &dyn Store) {
     clock.advance(Duration::minutes(1));
     assert!(
         store
-            .claim_job("w2", clock.now(), clock.now().plus(Duration::seconds(30)))
+            .claim_job(
+                "w2",
+                &kinds(),
+                clock.now(),
+                clock.now().plus(Duration::seconds(30))
+            )
             .await
             .unwrap()
             .is_none()
@@ -701,4 +733,60 @@ pub async fn jobs_abandoned_on_the_last_attempt_fail(store: &dyn Store) {
     let failed = store.job(j.id).await.unwrap().unwrap();
     assert_eq!(failed.state, JobState::Failed);
     assert!(failed.last_error.unwrap().contains("abandoned"));
+}
+
+pub async fn jobs_go_only_to_runners_of_their_kind_and_attempt(store: &dyn Store) {
+    use recert_domain::JobOutcome;
+    let clock = clock();
+    let newer = new_job(&clock, "campaign.newer-kind", None, 3);
+    store.enqueue_job(&newer, clock.now()).await.unwrap();
+    let lease = |c: &ManualClock| c.now().plus(Duration::seconds(30));
+    // An older process that does not know the kind leaves it alone.
+    assert!(
+        store
+            .claim_job("old", &kinds(), clock.now(), lease(&clock))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let mine = vec!["campaign.newer-kind".to_owned()];
+    let first = store
+        .claim_job("w", &mine, clock.now(), lease(&clock))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.attempts, 1);
+    // The same runner loses the lease and claims the job again: the first run's outcome and
+    // renewals no longer count.
+    clock.advance(Duration::seconds(31));
+    let again = store
+        .claim_job("w", &mine, clock.now(), lease(&clock))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.attempts, 2);
+    assert!(
+        !store
+            .extend_job_lease(newer.id, "w", 1, lease(&clock))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .finish_job(newer.id, "w", 1, &JobOutcome::Succeeded, clock.now())
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .extend_job_lease(newer.id, "w", 2, lease(&clock))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .finish_job(newer.id, "w", 2, &JobOutcome::Succeeded, clock.now())
+            .await
+            .unwrap()
+    );
 }

@@ -65,6 +65,7 @@ pub(crate) async fn enqueue(
 pub(crate) async fn claim(
     pool: &PgPool,
     owner: &str,
+    kinds: &[String],
     now: Timestamp,
     lease_until: Timestamp,
 ) -> Result<Option<Job>, StoreError> {
@@ -73,8 +74,9 @@ pub(crate) async fn claim(
             attempts = attempts + 1, updated_at = $2
          WHERE id = (
             SELECT id FROM jobs
-            WHERE (state = 'QUEUED' AND run_at <= $2)
-               OR (state = 'RUNNING' AND lease_until < $2 AND attempts < max_attempts)
+            WHERE kind = ANY($4)
+              AND ((state = 'QUEUED' AND run_at <= $2)
+                   OR (state = 'RUNNING' AND lease_until < $2 AND attempts < max_attempts))
             ORDER BY run_at, id
             LIMIT 1
             FOR UPDATE SKIP LOCKED)
@@ -84,6 +86,7 @@ pub(crate) async fn claim(
         .bind(owner)
         .bind(ts(now))
         .bind(ts(lease_until))
+        .bind(kinds)
         .fetch_optional(pool)
         .await
         .map_err(db_err)?;
@@ -94,13 +97,16 @@ pub(crate) async fn extend(
     pool: &PgPool,
     job: Id,
     owner: &str,
+    attempt: u32,
     until: Timestamp,
 ) -> Result<bool, StoreError> {
     let r = sqlx::query(
-        "UPDATE jobs SET lease_until = $3 WHERE id = $1 AND lease_owner = $2 AND state = 'RUNNING'",
+        "UPDATE jobs SET lease_until = $4
+         WHERE id = $1 AND lease_owner = $2 AND attempts = $3 AND state = 'RUNNING'",
     )
     .bind(job.to_string())
     .bind(owner)
+    .bind(attempt as i32)
     .bind(ts(until))
     .execute(pool)
     .await
@@ -108,42 +114,42 @@ pub(crate) async fn extend(
     Ok(r.rows_affected() == 1)
 }
 
+/// Held by `owner` for attempt `attempt`: $1 id, $2 owner, $3 attempt.
+const HELD: &str = "WHERE id = $1 AND lease_owner = $2 AND attempts = $3 AND state = 'RUNNING'";
+
 pub(crate) async fn finish(
     pool: &PgPool,
     job: Id,
     owner: &str,
+    attempt: u32,
     outcome: &JobOutcome,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
-    let held = "WHERE id = $1 AND lease_owner = $2 AND state = 'RUNNING'";
     let q = match outcome {
         JobOutcome::Succeeded => sqlx::query(AssertSqlSafe(format!(
-            "UPDATE jobs SET state = 'SUCCEEDED', finished_at = $3, updated_at = $3,
-                lease_owner = NULL, lease_until = NULL {held}"
-        )))
-        .bind(job.to_string())
-        .bind(owner)
-        .bind(ts(now)),
-        JobOutcome::Retry { at, error } => sqlx::query(AssertSqlSafe(format!(
+            "UPDATE jobs SET state = 'SUCCEEDED', finished_at = $4, updated_at = $4,
+                lease_owner = NULL, lease_until = NULL {HELD}"
+        ))),
+        JobOutcome::Retry { .. } => sqlx::query(AssertSqlSafe(format!(
             "UPDATE jobs SET
                 state = CASE WHEN attempts < max_attempts THEN 'QUEUED' ELSE 'FAILED' END,
-                finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE $3 END,
-                run_at = $4, last_error = $5, updated_at = $3,
-                lease_owner = NULL, lease_until = NULL {held}"
-        )))
-        .bind(job.to_string())
-        .bind(owner)
-        .bind(ts(now))
-        .bind(ts(*at))
-        .bind(error.clone()),
-        JobOutcome::Failed { error } => sqlx::query(AssertSqlSafe(format!(
-            "UPDATE jobs SET state = 'FAILED', finished_at = $3, updated_at = $3,
-                last_error = $4, lease_owner = NULL, lease_until = NULL {held}"
-        )))
-        .bind(job.to_string())
-        .bind(owner)
-        .bind(ts(now))
-        .bind(error.clone()),
+                finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE $4 END,
+                run_at = $5, last_error = $6, updated_at = $4,
+                lease_owner = NULL, lease_until = NULL {HELD}"
+        ))),
+        JobOutcome::Failed { .. } => sqlx::query(AssertSqlSafe(format!(
+            "UPDATE jobs SET state = 'FAILED', finished_at = $4, updated_at = $4,
+                last_error = $5, lease_owner = NULL, lease_until = NULL {HELD}"
+        ))),
+    }
+    .bind(job.to_string())
+    .bind(owner.to_owned())
+    .bind(attempt as i32)
+    .bind(ts(now));
+    let q = match outcome {
+        JobOutcome::Succeeded => q,
+        JobOutcome::Retry { at, error } => q.bind(ts(*at)).bind(error.clone()),
+        JobOutcome::Failed { error } => q.bind(error.clone()),
     };
     let r = q.execute(pool).await.map_err(db_err)?;
     Ok(r.rows_affected() == 1)

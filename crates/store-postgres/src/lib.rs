@@ -167,29 +167,32 @@ impl Store for PostgresStore {
     async fn claim_job(
         &self,
         owner: &str,
+        kinds: &[String],
         now: Timestamp,
         lease_until: Timestamp,
     ) -> Result<Option<Job>, StoreError> {
-        jobs::claim(&self.pool, owner, now, lease_until).await
+        jobs::claim(&self.pool, owner, kinds, now, lease_until).await
     }
 
     async fn extend_job_lease(
         &self,
         id: Id,
         owner: &str,
+        attempt: u32,
         until: Timestamp,
     ) -> Result<bool, StoreError> {
-        jobs::extend(&self.pool, id, owner, until).await
+        jobs::extend(&self.pool, id, owner, attempt, until).await
     }
 
     async fn finish_job(
         &self,
         id: Id,
         owner: &str,
+        attempt: u32,
         outcome: &JobOutcome,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        jobs::finish(&self.pool, id, owner, outcome, now).await
+        jobs::finish(&self.pool, id, owner, attempt, outcome, now).await
     }
 
     async fn fail_abandoned_jobs(&self, now: Timestamp) -> Result<u64, StoreError> {

@@ -69,7 +69,11 @@ async fn two_processes_claim_each_job_once() {
     let lease = now.plus(Duration::minutes(5));
     let drain = |store: PostgresStore, name: &'static str| async move {
         let mut got = Vec::new();
-        while let Some(j) = store.claim_job(name, now, lease).await.unwrap() {
+        while let Some(j) = store
+            .claim_job(name, &["test".to_owned()], now, lease)
+            .await
+            .unwrap()
+        {
             got.push(j.id);
         }
         got

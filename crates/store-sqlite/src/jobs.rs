@@ -11,9 +11,11 @@ use crate::queries::{get_id, get_json, get_opt_ts, get_ts};
 const COLUMNS: &str = "id, kind, payload, dedupe_key, state, attempts, max_attempts, run_at, \
      lease_owner, lease_until, last_error, created_at, updated_at, finished_at";
 
-/// The due condition shared by claims: queued and due, or running on a lease that ran out.
-const DUE: &str = "(state = 'QUEUED' AND run_at <= ?2)
-     OR (state = 'RUNNING' AND lease_until < ?2 AND attempts < max_attempts)";
+/// The due condition of a claim: of a kind the runner handles (`?4`, a JSON array), and queued
+/// and due, or running on a lease that ran out.
+const DUE: &str = "kind IN (SELECT value FROM json_each(?4))
+     AND ((state = 'QUEUED' AND run_at <= ?2)
+          OR (state = 'RUNNING' AND lease_until < ?2 AND attempts < max_attempts))";
 
 fn job_from_row(r: &Row<'_>) -> rusqlite::Result<Job> {
     let state: String = r.get(4)?;
@@ -61,9 +63,11 @@ pub(crate) fn enqueue(c: &Connection, job: &NewJob, at: Timestamp) -> Result<boo
 pub(crate) fn claim(
     c: &Connection,
     owner: &str,
+    kinds: &[String],
     now: Timestamp,
     lease_until: Timestamp,
 ) -> Result<Option<Job>, StoreError> {
+    let kinds = serde_json::to_string(kinds).map_err(|e| StoreError::Database(e.to_string()))?;
     c.query_row(
         &format!(
             "UPDATE jobs SET state = 'RUNNING', lease_owner = ?1, lease_until = ?3,
@@ -71,7 +75,7 @@ pub(crate) fn claim(
              WHERE id = (SELECT id FROM jobs WHERE {DUE} ORDER BY run_at, id LIMIT 1)
              RETURNING {COLUMNS}"
         ),
-        params![owner, now.to_string(), lease_until.to_string()],
+        params![owner, now.to_string(), lease_until.to_string(), kinds],
         job_from_row,
     )
     .optional()
@@ -82,51 +86,55 @@ pub(crate) fn extend(
     c: &Connection,
     id: Id,
     owner: &str,
+    attempt: u32,
     until: Timestamp,
 ) -> Result<bool, StoreError> {
     let n = c
         .execute(
-            "UPDATE jobs SET lease_until = ?3
-             WHERE id = ?1 AND lease_owner = ?2 AND state = 'RUNNING'",
-            params![id.to_string(), owner, until.to_string()],
+            "UPDATE jobs SET lease_until = ?4
+             WHERE id = ?1 AND lease_owner = ?2 AND attempts = ?3 AND state = 'RUNNING'",
+            params![id.to_string(), owner, attempt, until.to_string()],
         )
         .map_err(db_err)?;
     Ok(n == 1)
 }
 
+/// Held by `owner` for attempt `attempt`: ?1 id, ?2 owner, ?3 attempt.
+const HELD: &str = "WHERE id = ?1 AND lease_owner = ?2 AND attempts = ?3 AND state = 'RUNNING'";
+
 pub(crate) fn finish(
     c: &Connection,
     id: Id,
     owner: &str,
+    attempt: u32,
     outcome: &JobOutcome,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
-    let now = now.to_string();
-    let held = "WHERE id = ?1 AND lease_owner = ?2 AND state = 'RUNNING'";
+    let (id, now) = (id.to_string(), now.to_string());
     let n = match outcome {
         JobOutcome::Succeeded => c.execute(
             &format!(
-                "UPDATE jobs SET state = 'SUCCEEDED', finished_at = ?3, updated_at = ?3,
-                    lease_owner = NULL, lease_until = NULL {held}"
+                "UPDATE jobs SET state = 'SUCCEEDED', finished_at = ?4, updated_at = ?4,
+                    lease_owner = NULL, lease_until = NULL {HELD}"
             ),
-            params![id.to_string(), owner, now],
+            params![id, owner, attempt, now],
         ),
         JobOutcome::Retry { at, error } => c.execute(
             &format!(
                 "UPDATE jobs SET
                     state = CASE WHEN attempts < max_attempts THEN 'QUEUED' ELSE 'FAILED' END,
-                    finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE ?3 END,
-                    run_at = ?4, last_error = ?5, updated_at = ?3,
-                    lease_owner = NULL, lease_until = NULL {held}"
+                    finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE ?4 END,
+                    run_at = ?5, last_error = ?6, updated_at = ?4,
+                    lease_owner = NULL, lease_until = NULL {HELD}"
             ),
-            params![id.to_string(), owner, now, at.to_string(), error],
+            params![id, owner, attempt, now, at.to_string(), error],
         ),
         JobOutcome::Failed { error } => c.execute(
             &format!(
-                "UPDATE jobs SET state = 'FAILED', finished_at = ?3, updated_at = ?3,
-                    last_error = ?4, lease_owner = NULL, lease_until = NULL {held}"
+                "UPDATE jobs SET state = 'FAILED', finished_at = ?4, updated_at = ?4,
+                    last_error = ?5, lease_owner = NULL, lease_until = NULL {HELD}"
             ),
-            params![id.to_string(), owner, now, error],
+            params![id, owner, attempt, now, error],
         ),
     }
     .map_err(db_err)?;

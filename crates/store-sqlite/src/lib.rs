@@ -244,11 +244,13 @@ impl Store for SqliteStore {
     async fn claim_job(
         &self,
         owner: &str,
+        kinds: &[String],
         now: Timestamp,
         lease_until: Timestamp,
     ) -> Result<Option<Job>, StoreError> {
         let owner = owner.to_owned();
-        self.write(move |c| jobs::claim(c, &owner, now, lease_until))
+        let kinds = kinds.to_vec();
+        self.write(move |c| jobs::claim(c, &owner, &kinds, now, lease_until))
             .await
     }
 
@@ -256,10 +258,11 @@ impl Store for SqliteStore {
         &self,
         id: Id,
         owner: &str,
+        attempt: u32,
         until: Timestamp,
     ) -> Result<bool, StoreError> {
         let owner = owner.to_owned();
-        self.write(move |c| jobs::extend(c, id, &owner, until))
+        self.write(move |c| jobs::extend(c, id, &owner, attempt, until))
             .await
     }
 
@@ -267,12 +270,13 @@ impl Store for SqliteStore {
         &self,
         id: Id,
         owner: &str,
+        attempt: u32,
         outcome: &JobOutcome,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
         let owner = owner.to_owned();
         let outcome = outcome.clone();
-        self.write(move |c| jobs::finish(c, id, &owner, &outcome, now))
+        self.write(move |c| jobs::finish(c, id, &owner, attempt, &outcome, now))
             .await
     }
 

@@ -100,30 +100,35 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// `dedupe_key` exists already.
     async fn enqueue_job(&self, job: &NewJob, at: Timestamp) -> Result<bool, StoreError>;
 
-    /// Claims the next due job for `owner` until `lease_until`: a queued job whose `run_at` has
-    /// come, or a running one whose lease ran out (its worker died) with attempts left. Each job
-    /// goes to exactly one claimer, even with several processes on one database.
+    /// Claims the next due job of one of `kinds` for `owner` until `lease_until`: a queued job
+    /// whose `run_at` has come, or a running one whose lease ran out (its worker died) with
+    /// attempts left. Each job goes to exactly one claimer, even with several processes on one
+    /// database; a runner never takes a kind it cannot run (an older process in a rolling
+    /// upgrade leaves newer kinds alone).
     async fn claim_job(
         &self,
         owner: &str,
+        kinds: &[String],
         now: Timestamp,
         lease_until: Timestamp,
     ) -> Result<Option<Job>, StoreError>;
 
-    /// Extends a lease still held by `owner`; false when the lease was lost.
+    /// Extends a lease still held by `owner` for attempt `attempt`; false when it was lost.
     async fn extend_job_lease(
         &self,
         id: Id,
         owner: &str,
+        attempt: u32,
         until: Timestamp,
     ) -> Result<bool, StoreError>;
 
-    /// Records how a run ended, if `owner` still holds the job; false when the lease was lost
-    /// (another worker has the job now, and this outcome is dropped).
+    /// Records how attempt `attempt` ended, if `owner` still holds the job for that attempt;
+    /// false when the lease was lost (another worker has the job now; the outcome is dropped).
     async fn finish_job(
         &self,
         id: Id,
         owner: &str,
+        attempt: u32,
         outcome: &JobOutcome,
         now: Timestamp,
     ) -> Result<bool, StoreError>;
