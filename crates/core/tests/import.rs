@@ -462,3 +462,26 @@ async fn an_unreadable_path_is_an_error_not_a_panic() {
     assert!(matches!(err, ImportError::Read { .. }));
     assert!(err.to_string().contains("missing.json"), "{err}");
 }
+
+#[tokio::test]
+async fn a_nul_character_is_refused_with_its_place() {
+    let e = env().await;
+    let mut v = good_json();
+    v["identities"][1]["displayName"] = serde_json::json!("Bob\u{0}");
+    let p = write_json(e.dir.path(), &v);
+    assert_mentions(
+        &refused(&e, &p).await,
+        &["identities[1].displayName", "NUL character"],
+    );
+    let d = e.dir.path().join("csv");
+    std::fs::create_dir(&d).unwrap();
+    write(
+        &d,
+        "identities.csv",
+        &format!("id,name\n{A},ada\n{B},b\u{0}b\n"),
+    );
+    assert_mentions(
+        &refused(&e, &d).await,
+        &["identities.csv line 3", "NUL character"],
+    );
+}

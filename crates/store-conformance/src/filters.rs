@@ -15,6 +15,13 @@ pub const FILTER_ROWS: &[(&str, &str, i64, &str, Option<&str>)] = &[
     ),
     ("bob brown", "STAGED", 2, "2026-02-01T00:00:00.000Z", None),
     (
+        "Émile Zola",
+        "STAGED",
+        5,
+        "2026-05-01T00:00:00.000Z",
+        Some("Ünïcødé"),
+    ),
+    (
         "Carol_Clark",
         "ACTIVE",
         3,
@@ -30,7 +37,8 @@ pub const FILTER_ROWS: &[(&str, &str, i64, &str, Option<&str>)] = &[
     ),
 ];
 
-/// A filter and the names it must select, in name order.
+/// A filter and the names it must select, in name order. Non-ASCII letters are matched in
+/// their exact case only: SQLite's `lower()` folds ASCII alone, and both backends must agree.
 pub const FILTER_CASES: &[(&str, &[&str])] = &[
     (r#"name eq "ALICE ADAMS""#, &["Alice Adams"]),
     (r#"name sw "b""#, &["bob brown"]),
@@ -42,16 +50,32 @@ pub const FILTER_CASES: &[(&str, &[&str])] = &[
         r#"status in ("active", "completed")"#,
         &["Alice Adams", "Carol_Clark", "Dave O'Brien"],
     ),
-    (r#"not status eq "ACTIVE""#, &["Dave O'Brien", "bob brown"]),
+    (
+        r#"not status eq "ACTIVE""#,
+        &["Dave O'Brien", "bob brown", "Émile Zola"],
+    ),
     ("n ge 2 and n lt 4", &["Carol_Clark", "bob brown"]),
     (r#"n eq 1 or name sw "d""#, &["Alice Adams", "Dave O'Brien"]),
     ("note isnull", &["bob brown"]),
-    ("pr note", &["Alice Adams", "Carol_Clark", "Dave O'Brien"]),
+    (
+        "pr note",
+        &["Alice Adams", "Carol_Clark", "Dave O'Brien", "Émile Zola"],
+    ),
     (
         r#"created gt "2026-02-15T00:00:00Z""#,
-        &["Carol_Clark", "Dave O'Brien"],
+        &["Carol_Clark", "Dave O'Brien", "Émile Zola"],
     ),
     (r#"name eq "x' OR '1'='1""#, &[]),
+    (r#"name eq "Émile ZOLA""#, &["Émile Zola"]),
+    (r#"note co "Ünïc""#, &["Émile Zola"]),
+    (
+        r#"note ne "50% off""#,
+        &["Carol_Clark", "Dave O'Brien", "bob brown", "Émile Zola"],
+    ),
+    (
+        r#"not note eq "50% OFF""#,
+        &["Carol_Clark", "Dave O'Brien", "bob brown", "Émile Zola"],
+    ),
 ];
 
 /// The test table's columns, as an endpoint would map its filter fields.

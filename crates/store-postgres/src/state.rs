@@ -13,6 +13,22 @@ use crate::queries::{
     IDENTITY_COLUMNS, access_type, flag, id, identity_from_row, json, opt_id, opt_text, text,
 };
 
+/// Streams the rows of `sql` through `f`, so that millions of rows never sit in memory as
+/// driver rows, only as the records made of them.
+async fn each<T>(
+    conn: &mut PgConnection,
+    sql: &'static str,
+    mut f: impl FnMut(&PgRow) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    use futures_util::TryStreamExt;
+    let mut out = Vec::new();
+    let mut rows = sqlx::query(sql).fetch(conn);
+    while let Some(row) = rows.try_next().await.map_err(db_err)? {
+        out.push(f(&row)?);
+    }
+    Ok(out)
+}
+
 async fn rows(conn: &mut PgConnection, sql: &'static str) -> Result<Vec<PgRow>, StoreError> {
     sqlx::query(sql).fetch_all(conn).await.map_err(db_err)
 }
@@ -74,25 +90,23 @@ pub(crate) async fn current_state(
         })
     })
     .collect::<Result<_, StoreError>>()?;
-    let accounts = rows(
+    let accounts = each(
         c,
         "SELECT id, source_id, identity_id, native_identity, name, disabled, locked
          FROM accounts WHERE removed_at IS NULL",
+        |r| {
+            Ok(Account {
+                id: id(r, "id", "accounts")?,
+                source_id: id(r, "source_id", "accounts")?,
+                identity_id: opt_id(r, "identity_id", "accounts")?,
+                native_identity: text(r, "native_identity")?,
+                name: text(r, "name")?,
+                disabled: flag(r, "disabled")?,
+                locked: flag(r, "locked")?,
+            })
+        },
     )
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(Account {
-            id: id(r, "id", "accounts")?,
-            source_id: id(r, "source_id", "accounts")?,
-            identity_id: opt_id(r, "identity_id", "accounts")?,
-            native_identity: text(r, "native_identity")?,
-            name: text(r, "name")?,
-            disabled: flag(r, "disabled")?,
-            locked: flag(r, "locked")?,
-        })
-    })
-    .collect::<Result<_, StoreError>>()?;
+    .await?;
     let entitlements = rows(
         c,
         "SELECT id, source_id, name, attribute_name, attribute_value, description, privileged,
@@ -172,23 +186,23 @@ pub(crate) async fn current_state(
     })
     .collect::<Result<_, StoreError>>()?;
     let (assignment_ids, assignments) = if with_assignments {
-        let mut ids = Vec::new();
-        let mut list = Vec::new();
-        for r in rows(
+        let (mut ids, mut list) = (Vec::new(), Vec::new());
+        each(
             c,
             "SELECT id, identity_id, access_type, access_id, account_id FROM assignments
              WHERE removed_at IS NULL",
+            |r| {
+                ids.push(id(r, "id", "assignments")?);
+                list.push(Assignment {
+                    identity_id: id(r, "identity_id", "assignments")?,
+                    access_type: access_type(r, "access_type")?,
+                    access_id: id(r, "access_id", "assignments")?,
+                    account_id: opt_id(r, "account_id", "assignments")?,
+                });
+                Ok(())
+            },
         )
-        .await?
-        {
-            ids.push(id(&r, "id", "assignments")?);
-            list.push(Assignment {
-                identity_id: id(&r, "identity_id", "assignments")?,
-                access_type: access_type(&r, "access_type")?,
-                access_id: id(&r, "access_id", "assignments")?,
-                account_id: opt_id(&r, "account_id", "assignments")?,
-            });
-        }
+        .await?;
         (ids, list)
     } else {
         (Vec::new(), Vec::new())

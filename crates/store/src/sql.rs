@@ -2,8 +2,11 @@
 //! parameter, never text pasted into the statement. Field names map to column expressions
 //! through the endpoint's own table, so a caller cannot name a column either.
 //!
-//! String comparisons are case-insensitive (`lower()` on both sides; on SQLite `lower()` folds
-//! ASCII only). `co` and `sw` use `LIKE` with `%`, `_` and `\` escaped in the value.
+//! String comparisons are case-insensitive: the database's `lower()` on both sides, so that
+//! column and value fold alike (on SQLite `lower()` folds ASCII letters only: `É` and `é` stay
+//! different there). `co` and `sw` use `LIKE` with `%`, `_` and `\` escaped in the value. `ne`
+//! and `not` keep SCIM's meaning for absent values: `name ne "x"` and `not (name eq "x")` both
+//! include rows without a name.
 
 use recert_domain::Timestamp;
 use recert_domain::filter::{FieldKind, Filter, FilterError, Op, Value};
@@ -65,7 +68,7 @@ fn like_escape(s: &str) -> String {
 fn bound(col: &Column, v: &Value) -> Result<SqlValue, FilterError> {
     let wrong = || FilterError(format!("value {v} does not fit column kind {:?}", col.kind));
     Ok(match (col.kind, v) {
-        (FieldKind::String, Value::String(s)) => SqlValue::Text(s.to_lowercase()),
+        (FieldKind::String, Value::String(s)) => SqlValue::Text(s.clone()),
         (FieldKind::Id, Value::String(s)) => SqlValue::Text(s.to_ascii_lowercase()),
         (FieldKind::Enum(_), Value::String(s)) => SqlValue::Text(s.to_ascii_uppercase()),
         (FieldKind::Integer, Value::Number(n)) => SqlValue::Int(n.parse().map_err(|_| wrong())?),
@@ -99,9 +102,10 @@ fn render_into(
             out.sql.push(')');
         }
         Filter::Not(inner) => {
-            out.sql.push_str("NOT (");
+            // A condition on an absent value is unknown (NULL) in SQL; "not" of it must be true.
+            out.sql.push_str("NOT coalesce((");
             render_into(inner, column, out)?;
-            out.sql.push(')');
+            out.sql.push_str("), FALSE)");
         }
         Filter::Cond { field, op, values } => {
             let col = column(field)
@@ -117,13 +121,14 @@ fn render_into(
                     .first()
                     .ok_or_else(|| FilterError(format!("operator '{op}' needs a value")))
             };
+            let rhs = |p: String| if text { format!("lower({p})") } else { p };
             let cmp = |out: &mut Out, sym: &str| -> Result<String, FilterError> {
                 let p = out.param(bound(&col, first()?)?);
-                Ok(format!("{lhs} {sym} {p}"))
+                Ok(format!("{lhs} {sym} {}", rhs(p)))
             };
             let piece = match op {
                 Op::Eq => cmp(out, "=")?,
-                Op::Ne => cmp(out, "<>")?,
+                Op::Ne => format!("({} IS NULL OR {})", col.expr, cmp(out, "<>")?),
                 Op::Gt => cmp(out, ">")?,
                 Op::Ge => cmp(out, ">=")?,
                 Op::Lt => cmp(out, "<")?,
@@ -132,20 +137,21 @@ fn render_into(
                     let Value::String(s) = first()? else {
                         return Err(FilterError(format!("'{op}' needs a string")));
                     };
-                    let pattern = like_escape(&s.to_lowercase());
+                    let pattern = like_escape(s);
                     let pattern = if *op == Op::Co {
                         format!("%{pattern}%")
                     } else {
                         format!("{pattern}%")
                     };
                     let p = out.param(SqlValue::Text(pattern));
-                    format!("{lhs} LIKE {p} ESCAPE '\\'")
+                    format!("{lhs} LIKE lower({p}) ESCAPE '\\'")
                 }
                 Op::In => {
                     let mut ps = Vec::with_capacity(values.len());
                     for v in values {
                         let b = bound(&col, v)?;
-                        ps.push(out.param(b));
+                        let p = out.param(b);
+                        ps.push(rhs(p));
                     }
                     format!("{lhs} IN ({})", ps.join(", "))
                 }
@@ -214,7 +220,8 @@ mod tests {
         let (sql, params) = render(&f, &columns, Placeholder::Dollar, 4).unwrap();
         assert_eq!(
             sql,
-            "((lower(c.name) LIKE $4 ESCAPE '\\' OR c.status IN ($5, $6)) AND NOT (c.n > $7))"
+            "((lower(c.name) LIKE lower($4) ESCAPE '\\' OR c.status IN ($5, $6)) \
+             AND NOT coalesce((c.n > $7), FALSE))"
         );
         assert_eq!(
             params,
@@ -227,8 +234,8 @@ mod tests {
         );
         let hostile = parse(r#"name eq "x' OR '1'='1""#).unwrap();
         let (sql, params) = render(&hostile, &columns, Placeholder::Question, 1).unwrap();
-        assert_eq!(sql, "lower(c.name) = ?1");
-        assert_eq!(params, vec![SqlValue::Text("x' or '1'='1".into())]);
+        assert_eq!(sql, "lower(c.name) = lower(?1)");
+        assert_eq!(params, vec![SqlValue::Text("x' OR '1'='1".into())]);
     }
 
     #[test]

@@ -276,6 +276,11 @@ fn parse_file(
         }
         let line = record.position().map(|p| p.line()).unwrap_or(line);
         let location = format!("{file} line {line}");
+        if record.iter().any(|f| f.contains('\0')) {
+            problems.add(format!("{file} line {line}"), None, super::raw::NUL_MESSAGE);
+            lines.push(line);
+            continue;
+        }
         let mut row = Row {
             record: &record,
             columns: &cols,

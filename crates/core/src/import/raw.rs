@@ -27,9 +27,29 @@ pub struct Document {
     pub assignments: Option<Part<RawAssignment>>,
 }
 
+/// PostgreSQL cannot store it in text, and no real name or attribute contains it.
+pub(crate) const NUL_MESSAGE: &str = "contains a NUL character (\\u0000), which text cannot hold";
+
+fn no_nul<E: serde::de::Error>(s: String) -> Result<String, E> {
+    if s.contains('\0') {
+        Err(E::custom(NUL_MESSAGE))
+    } else {
+        Ok(s)
+    }
+}
+
 /// Reads an empty string as absent: spreadsheets and exports write `""` for "no value".
 fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Ok(Option::<String>::deserialize(d)?.filter(|s| !s.trim().is_empty()))
+    Option::<String>::deserialize(d)?
+        .filter(|s| !s.trim().is_empty())
+        .map(no_nul)
+        .transpose()
+}
+
+fn texts<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
+    Option::<Vec<String>>::deserialize(d)?
+        .map(|v| v.into_iter().map(no_nul).collect())
+        .transpose()
 }
 
 fn id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Id>, D::Error> {
@@ -48,7 +68,7 @@ pub struct Scalar(pub String);
 impl<'de> Deserialize<'de> for Scalar {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         match serde_json::Value::deserialize(d)? {
-            serde_json::Value::String(s) => Ok(Scalar(s)),
+            serde_json::Value::String(s) => no_nul(s).map(Scalar),
             serde_json::Value::Number(n) => Ok(Scalar(n.to_string())),
             serde_json::Value::Bool(b) => Ok(Scalar(b.to_string())),
             serde_json::Value::Null => Ok(Scalar(String::new())),
@@ -117,7 +137,7 @@ pub struct RawAccount {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RawPermission {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "texts")]
     pub rights: Option<Vec<String>>,
     #[serde(default, deserialize_with = "text")]
     pub target: Option<String>,

@@ -14,13 +14,20 @@ pub(crate) enum Tok {
 }
 
 pub(crate) fn lex(input: &str) -> Result<Vec<(usize, Tok)>, FilterError> {
-    if input.len() > MAX_LENGTH {
-        return Err(FilterError(format!(
-            "the filter is {} characters long; the limit is {MAX_LENGTH}",
-            input.len()
-        )));
+    // Bytes first, so that a huge input is refused without walking it.
+    let too_long = || {
+        FilterError(format!(
+            "the filter is longer than {MAX_LENGTH} characters, the limit"
+        ))
+    };
+    if input.len() > MAX_LENGTH * 4 {
+        return Err(too_long());
     }
-    let chars: Vec<(usize, char)> = input.char_indices().collect();
+    // Positions are character positions, as error messages say.
+    let chars: Vec<(usize, char)> = input.chars().enumerate().collect();
+    if chars.len() > MAX_LENGTH {
+        return Err(too_long());
+    }
     let mut out = Vec::new();
     let mut i = 0;
     while i < chars.len() {
