@@ -614,3 +614,38 @@ async fn veza_routes_refuse_in_veza_shape_with_their_own_allowance() {
     app.clock.advance(Duration::seconds(wait));
     assert_eq!(app.get(probe, Some(&token)).await.0, 200);
 }
+
+/// The SailPoint-dialect refusals validate against SailPoint's description of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_validate_against_sailpoints_description() {
+    let Some(spec) = recert_spec_check::sailpoint_spec() else {
+        return;
+    };
+    let app = app(Some(RateLimit {
+        requests: 1,
+        window_millis: 60_000,
+    }))
+    .await;
+    let (s, _, body) = app.get("/oauth/info", None).await;
+    assert_eq!(s, 401);
+    spec.check_response("get", "/certifications", 401, &body)
+        .unwrap();
+    let token = app.token_for(app.client(ClientRole::CertAdmin)).await;
+    assert_eq!(app.get("/oauth/info", Some(&token)).await.0, 200);
+    let (s, _, body) = app.get("/oauth/info", Some(&token)).await;
+    assert_eq!(s, 429);
+    spec.check_response("get", "/certifications", 429, &body)
+        .unwrap();
+    // The ErrorResponseDto bodies (400, 403, 404, 500), as the one helper builds them.
+    let tracking = recert_server::TrackingId(Id::generate());
+    for status in [400, 403, 404, 500] {
+        let code = axum::http::StatusCode::from_u16(status).unwrap();
+        let res = recert_server::error::sailpoint(code, tracking, "why it was refused");
+        let bytes = axum::body::to_bytes(res.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let body: Value = serde_json::from_slice(&bytes).unwrap();
+        spec.check_response("get", "/certifications/{id}", status, &body)
+            .unwrap_or_else(|e| panic!("{status}: {e:?}\n{body}"));
+    }
+}
