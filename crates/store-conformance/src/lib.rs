@@ -8,10 +8,14 @@
 mod filters;
 mod fixture;
 mod suite;
+mod suite_auth;
+mod suite_jobs;
 
 pub use filters::{FILTER_CASES, FILTER_ROWS, filter_column};
 pub use fixture::{id as fixture_id, small_org};
 pub use suite::*;
+pub use suite_auth::*;
+pub use suite_jobs::*;
 
 /// Expands to one `#[tokio::test]` per conformance case. `$fresh` is an async expression giving
 /// `Option<(S, G)>`: a fresh store and a guard kept alive for the test (`None` skips the test).

@@ -1,0 +1,186 @@
+//! The app under test: a real SQLite store with the small organisation, an API client of each
+//! role and a revoked one, an injected clock, and the router on a real port.
+
+#![allow(dead_code)] // each test file uses its own part of it
+
+use std::sync::Arc;
+
+use recert_core::auth::Auth;
+use recert_core::auth::ratelimit::{RateLimit, RateLimiter};
+use recert_core::clients::{self, NewClient};
+use recert_domain::{ClientRole, Clock, Duration, Id, ManualClock, Timestamp};
+use recert_server::AppState;
+use recert_store::Store;
+use recert_store_conformance::fixture_id;
+use recert_store_sqlite::{SqliteOptions, SqliteStore};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+pub struct Client {
+    pub id: String,
+    pub secret: String,
+}
+
+pub struct App {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub clock: ManualClock,
+    pub store: Arc<dyn Store>,
+    pub clients: Vec<(ClientRole, Client)>,
+    pub revoked: Client,
+    pub _dir: tempfile::TempDir,
+}
+
+pub async fn create(
+    store: &dyn Store,
+    clock: &ManualClock,
+    role: ClientRole,
+    identity: Option<Id>,
+) -> Client {
+    let c = clients::create(
+        store,
+        clock,
+        NewClient {
+            name: Some(format!("{role}")),
+            roles: vec![role],
+            identity_id: identity,
+        },
+    )
+    .await
+    .unwrap();
+    Client {
+        id: c.client.id.to_string(),
+        secret: c.secret,
+    }
+}
+
+pub async fn app(limit: Option<RateLimit>) -> App {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = SqliteStore::open(dir.path().join("recert.db"), SqliteOptions::default())
+        .await
+        .unwrap();
+    sqlite.migrate().await.unwrap();
+    let store: Arc<dyn Store> = Arc::new(sqlite);
+    let clock = ManualClock::new(Timestamp::parse("2026-03-01T10:00:00.000Z").unwrap());
+    recert_core::import::import_dataset(
+        store.as_ref(),
+        &clock,
+        recert_store_conformance::small_org(),
+        "test",
+    )
+    .await
+    .unwrap();
+    let mut list = Vec::new();
+    for role in [
+        ClientRole::OrgAdmin,
+        ClientRole::CertAdmin,
+        ClientRole::Operator,
+        ClientRole::ReportAdmin,
+    ] {
+        list.push((role, create(store.as_ref(), &clock, role, None).await));
+    }
+    list.push((
+        ClientRole::User,
+        create(
+            store.as_ref(),
+            &clock,
+            ClientRole::User,
+            Some(fixture_id(1, 2)),
+        )
+        .await,
+    ));
+    let revoked = create(store.as_ref(), &clock, ClientRole::OrgAdmin, None).await;
+    let shared_clock: Arc<dyn Clock> = Arc::new(clock.clone());
+    let auth = Auth::start(store.clone(), shared_clock.clone(), Duration::hours(12))
+        .await
+        .unwrap();
+    let state = AppState {
+        store: store.clone(),
+        clock: shared_clock,
+        auth: Arc::new(auth),
+        limiter: limit.map(|l| Arc::new(RateLimiter::new(l))),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    // A Veza-dialect probe: the extractor is what every Veza route will start with.
+    let routes = recert_server::routes().route(
+        "/api/preview/awf/probe",
+        axum::routing::get(|caller: recert_server::VezaCaller| async move {
+            axum::Json(json!({"value": {"client_id": caller.principal.client_id.to_string()}}))
+        }),
+    );
+    let app = recert_server::with_layers(routes, state);
+    tokio::spawn(recert_server::serve_router(
+        listener,
+        app,
+        std::future::pending(),
+    ));
+    App {
+        base,
+        http: reqwest::Client::new(),
+        clock,
+        store,
+        clients: list,
+        revoked,
+        _dir: dir,
+    }
+}
+
+impl App {
+    pub fn client(&self, role: ClientRole) -> &Client {
+        &self.clients.iter().find(|(r, _)| *r == role).unwrap().1
+    }
+
+    pub async fn token_for(&self, c: &Client) -> String {
+        let res = self
+            .http
+            .post(format!("{}/oauth/token", self.base))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", &c.id),
+                ("client_secret", &c.secret),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        res.json::<Value>().await.unwrap()["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    pub async fn get(
+        &self,
+        path: &str,
+        token: Option<&str>,
+    ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+        let mut req = self.http.get(format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = res.json::<Value>().await.unwrap_or(Value::Null);
+        (status, headers, body)
+    }
+}
+
+pub async fn post_token(
+    app: &App,
+    req: reqwest::RequestBuilder,
+) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+    let _ = app;
+    let res = req.send().await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    (status, headers, res.json().await.unwrap())
+}
+
+pub fn assert_token_body(body: &Value) {
+    assert_eq!(body["token_type"], "bearer");
+    assert_eq!(body["expires_in"], 43200);
+    assert_eq!(body["scope"], "sp:scopes:all");
+    assert!(body["access_token"].as_str().unwrap().split('.').count() == 3);
+}
