@@ -8,6 +8,7 @@ pub mod filter;
 mod id;
 mod job;
 mod model;
+pub mod placeholders;
 pub mod rules;
 mod time;
 
