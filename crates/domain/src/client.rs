@@ -49,6 +49,25 @@ impl fmt::Display for ClientRole {
     }
 }
 
+impl ClientRole {
+    /// A role list as stored: names joined by commas, e.g. `CERT_ADMIN,REPORT_ADMIN`.
+    pub fn encode_list(roles: &[ClientRole]) -> String {
+        roles
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// Reads a stored role list back.
+    pub fn decode_list(s: &str) -> Result<Vec<ClientRole>, InvalidClientRole> {
+        s.split(',')
+            .filter(|p| !p.is_empty())
+            .map(str::parse)
+            .collect()
+    }
+}
+
 /// Why a string is not a [`ClientRole`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("'{0}' is not a role: expected ORG_ADMIN, CERT_ADMIN, OPERATOR, REPORT_ADMIN or USER")]

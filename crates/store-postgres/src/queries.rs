@@ -174,14 +174,6 @@ pub(crate) async fn import_runs(pool: &PgPool, limit: u32) -> Result<Vec<ImportR
         .collect()
 }
 
-fn roles_to_text(roles: &[ClientRole]) -> String {
-    roles
-        .iter()
-        .map(|r| r.as_str())
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
 pub(crate) async fn create_api_client(pool: &PgPool, c: &ApiClient) -> Result<(), StoreError> {
     let res = sqlx::query(
         "INSERT INTO api_clients (id, name, secret_hash, roles, identity_id, created_at, revoked_at)
@@ -190,7 +182,7 @@ pub(crate) async fn create_api_client(pool: &PgPool, c: &ApiClient) -> Result<()
     .bind(c.id.to_string())
     .bind(&c.name)
     .bind(&c.secret_hash)
-    .bind(roles_to_text(&c.roles))
+    .bind(ClientRole::encode_list(&c.roles))
     .bind(c.identity_id.map(|i| i.to_string()))
     .bind(ts(c.created_at))
     .bind(c.revoked_at.map(ts))
@@ -208,11 +200,8 @@ pub(crate) async fn create_api_client(pool: &PgPool, c: &ApiClient) -> Result<()
 const CLIENT_COLUMNS: &str = "id, name, secret_hash, roles, identity_id, created_at, revoked_at";
 
 fn client_from_row(r: &PgRow) -> Result<ApiClient, StoreError> {
-    let roles = text(r, "roles")?
-        .split(',')
-        .filter(|p| !p.is_empty())
-        .map(|p| p.parse().map_err(|e| corrupt("api_clients", e)))
-        .collect::<Result<Vec<ClientRole>, _>>()?;
+    let roles =
+        ClientRole::decode_list(&text(r, "roles")?).map_err(|e| corrupt("api_clients", e))?;
     Ok(ApiClient {
         id: id(r, "id", "api_clients")?,
         name: text(r, "name")?,

@@ -309,7 +309,7 @@ fn write_assignments(tx: &Transaction<'_>, plan: &ImportPlan, at: &str) -> Resul
         let last_seen: Option<String> = tx
             .query_row(
                 "SELECT max(at) FROM import_runs WHERE kinds LIKE ?1",
-                [format!("%\"{}\"%", json_name(ImportKind::Assignments))],
+                [format!("%\"{}\"%", ImportKind::Assignments.json_key())],
                 |r| r.get(0),
             )
             .map_err(db_err)?;
@@ -344,12 +344,4 @@ fn write_assignments(tx: &Transaction<'_>, plan: &ImportPlan, at: &str) -> Resul
         .map_err(db_err)?;
     }
     Ok(())
-}
-
-/// The name a kind has in the import log's JSON.
-pub(crate) fn json_name(kind: ImportKind) -> String {
-    serde_json::to_value(kind)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }

@@ -146,21 +146,6 @@ pub(crate) fn import_runs(c: &Connection, limit: u32) -> Result<Vec<ImportRun>, 
     rows.collect::<Result<_, _>>().map_err(db_err)
 }
 
-pub(crate) fn roles_to_text(roles: &[ClientRole]) -> String {
-    roles
-        .iter()
-        .map(|r| r.as_str())
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-pub(crate) fn roles_from_text(s: &str) -> Result<Vec<ClientRole>, StoreError> {
-    s.split(',')
-        .filter(|p| !p.is_empty())
-        .map(|p| p.parse().map_err(|e| StoreError::corrupt("api_clients", e)))
-        .collect()
-}
-
 pub(crate) fn create_api_client(c: &Connection, client: &ApiClient) -> Result<(), StoreError> {
     let res = c.execute(
         "INSERT INTO api_clients (id, name, secret_hash, roles, identity_id, created_at, revoked_at)
@@ -169,7 +154,7 @@ pub(crate) fn create_api_client(c: &Connection, client: &ApiClient) -> Result<()
             client.id.to_string(),
             client.name,
             client.secret_hash,
-            roles_to_text(&client.roles),
+            ClientRole::encode_list(&client.roles),
             client.identity_id.map(|i| i.to_string()),
             client.created_at.to_string(),
             client.revoked_at.map(|t| t.to_string()),
@@ -207,7 +192,8 @@ fn client_from_row(r: &Row<'_>) -> rusqlite::Result<(ApiClient, String)> {
 }
 
 fn with_roles((mut client, roles): (ApiClient, String)) -> Result<ApiClient, StoreError> {
-    client.roles = roles_from_text(&roles)?;
+    client.roles =
+        ClientRole::decode_list(&roles).map_err(|e| StoreError::corrupt("api_clients", e))?;
     Ok(client)
 }
 
