@@ -3,7 +3,9 @@
 //! use-case takes its clock from the caller so that time can be fixed in tests.
 
 pub mod auth;
+pub mod campaigns;
 pub mod clients;
 pub mod demo;
 pub mod import;
 pub mod jobs;
+pub mod webhook;

@@ -9,7 +9,9 @@ mod id;
 mod job;
 mod model;
 pub mod placeholders;
+pub mod review;
 pub mod rules;
+pub mod schedule;
 mod time;
 
 pub use client::{ApiClient, ClientRole, InvalidClientRole, SigningKey};

@@ -9,12 +9,14 @@ mod filters;
 mod fixture;
 mod suite;
 mod suite_auth;
+mod suite_campaigns;
 mod suite_jobs;
 
 pub use filters::{FILTER_CASES, FILTER_ROWS, filter_column};
 pub use fixture::{id as fixture_id, small_org};
 pub use suite::*;
 pub use suite_auth::*;
+pub use suite_campaigns::*;
 pub use suite_jobs::*;
 
 /// Expands to one `#[tokio::test]` per conformance case. `$fresh` is an async expression giving
@@ -41,6 +43,11 @@ macro_rules! conformance_tests {
             jobs_retry_then_give_up,
             jobs_abandoned_on_the_last_attempt_fail,
             jobs_go_only_to_runners_of_their_kind_and_attempt,
+            campaign_manager_generation,
+            campaign_self_review_goes_up,
+            campaign_source_owner_and_roles,
+            campaign_life_activate_complete_delete,
+            campaign_generation_failure_is_an_alert,
         );
     };
     (@cases $fresh:expr; $($case:ident),* $(,)?) => {

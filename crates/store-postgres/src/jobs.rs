@@ -38,8 +38,8 @@ fn job_from_row(r: &PgRow) -> Result<Job, StoreError> {
     })
 }
 
-pub(crate) async fn enqueue(
-    pool: &PgPool,
+pub(crate) async fn enqueue<'e>(
+    ex: impl sqlx::PgExecutor<'e>,
     job: &NewJob,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
@@ -56,7 +56,7 @@ pub(crate) async fn enqueue(
     .bind(job.max_attempts.max(1) as i32)
     .bind(ts(job.run_at))
     .bind(ts(now))
-    .execute(pool)
+    .execute(ex)
     .await
     .map_err(db_err)?;
     Ok(r.rows_affected() == 1)

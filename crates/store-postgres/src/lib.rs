@@ -2,6 +2,7 @@
 //! processes share one database. Queries are checked at run time (no database is needed to
 //! build); bulk writes use `COPY`, the fastest load path measured on the project's machine.
 
+mod campaigns;
 mod copy;
 mod import;
 mod jobs;
@@ -9,15 +10,23 @@ mod migrate;
 mod params;
 mod queries;
 mod state;
+mod templates;
 pub mod testing;
 
 pub use params::bind_params;
 
 use async_trait::async_trait;
+use recert_domain::campaign::{CampaignStatus, Decision};
+use recert_domain::review::{
+    Campaign, CampaignSettings, CampaignTemplate, Certification, CertificationTask, Generation,
+    GenerationReport, RemediationItem, ReviewItem, TaskStatus,
+};
 use recert_domain::{
     ApiClient, AssignmentRecord, Id, Identity, Job, JobOutcome, NewJob, SigningKey, Timestamp,
 };
-use recert_store::{Counts, CurrentState, ImportPlan, ImportRun, Store, StoreError};
+use recert_store::{
+    Counts, CurrentState, ImportPlan, ImportRun, ListQuery, Page, Store, StoreError,
+};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 /// Tuning for the PostgreSQL store.
@@ -201,5 +210,159 @@ impl Store for PostgresStore {
 
     async fn job(&self, id: Id) -> Result<Option<Job>, StoreError> {
         jobs::get(&self.pool, id).await
+    }
+
+    async fn create_campaign(
+        &self,
+        campaign: &Campaign,
+        task: &CertificationTask,
+        job: &NewJob,
+    ) -> Result<(), StoreError> {
+        campaigns::create(&self.pool, campaign, task, job).await
+    }
+
+    async fn campaign(&self, id: Id) -> Result<Option<Campaign>, StoreError> {
+        campaigns::get(&self.pool, id).await
+    }
+
+    async fn campaigns(&self, query: &ListQuery) -> Result<Page<Campaign>, StoreError> {
+        campaigns::list(&self.pool, query).await
+    }
+
+    async fn update_campaign_settings(
+        &self,
+        id: Id,
+        expected: CampaignStatus,
+        settings: &CampaignSettings,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        campaigns::update_settings(&self.pool, id, expected, settings, now).await
+    }
+
+    async fn start_campaign_operation(
+        &self,
+        id: Id,
+        from: &[CampaignStatus],
+        to: CampaignStatus,
+        task: Option<&CertificationTask>,
+        job: &NewJob,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        campaigns::start_operation(&self.pool, id, from, to, task, job, now).await
+    }
+
+    async fn generate_campaign(
+        &self,
+        generation: Generation,
+    ) -> Result<Option<GenerationReport>, StoreError> {
+        campaigns::generate(&self.pool, &generation).await
+    }
+
+    async fn activate_campaign(
+        &self,
+        id: Id,
+        deadline: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        campaigns::activate(&self.pool, id, deadline, now).await
+    }
+
+    async fn complete_campaign(
+        &self,
+        id: Id,
+        decision: Decision,
+        now: Timestamp,
+    ) -> Result<Option<u64>, StoreError> {
+        campaigns::complete(&self.pool, id, decision, now).await
+    }
+
+    async fn delete_campaign(&self, id: Id) -> Result<(), StoreError> {
+        campaigns::delete(&self.pool, id).await
+    }
+
+    async fn fail_campaign(&self, id: Id, message: &str, now: Timestamp) -> Result<(), StoreError> {
+        campaigns::fail(&self.pool, id, message, now).await
+    }
+
+    async fn reassign_certifications(
+        &self,
+        campaign_id: Id,
+        certification_ids: &[Id],
+        to: Id,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<Vec<String>, StoreError> {
+        campaigns::reassign(&self.pool, campaign_id, certification_ids, to, reason, now).await
+    }
+
+    async fn certification_task(&self, id: Id) -> Result<Option<CertificationTask>, StoreError> {
+        campaigns::task(&self.pool, id).await
+    }
+
+    async fn tasks_of(&self, target_id: Id) -> Result<Vec<CertificationTask>, StoreError> {
+        campaigns::tasks_of(&self.pool, target_id).await
+    }
+
+    async fn remediation_items(&self, campaign_id: Id) -> Result<Vec<RemediationItem>, StoreError> {
+        campaigns::remediation_items(&self.pool, campaign_id).await
+    }
+
+    async fn set_task_status(
+        &self,
+        id: Id,
+        status: TaskStatus,
+        errors: &[String],
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        campaigns::set_task_status(&self.pool, id, status, errors, now).await
+    }
+
+    async fn campaign_certifications(
+        &self,
+        campaign_id: Id,
+    ) -> Result<Vec<Certification>, StoreError> {
+        campaigns::certifications(&self.pool, campaign_id).await
+    }
+
+    async fn certification_items(
+        &self,
+        certification_id: Id,
+    ) -> Result<Vec<ReviewItem>, StoreError> {
+        campaigns::items(&self.pool, certification_id).await
+    }
+
+    async fn create_template(&self, template: &CampaignTemplate) -> Result<(), StoreError> {
+        templates::create(&self.pool, template).await
+    }
+
+    async fn template(&self, id: Id) -> Result<Option<CampaignTemplate>, StoreError> {
+        templates::get(&self.pool, id).await
+    }
+
+    async fn templates(&self, query: &ListQuery) -> Result<Page<CampaignTemplate>, StoreError> {
+        templates::list(&self.pool, query).await
+    }
+
+    async fn update_template(&self, template: &CampaignTemplate) -> Result<bool, StoreError> {
+        templates::update(&self.pool, template).await
+    }
+
+    async fn delete_template(&self, id: Id) -> Result<bool, StoreError> {
+        templates::delete(&self.pool, id).await
+    }
+
+    async fn last_completed_generation(
+        &self,
+        template_id: Id,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        templates::last_completed_generation(&self.pool, template_id).await
+    }
+
+    async fn setting(&self, key: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        templates::setting(&self.pool, key).await
+    }
+
+    async fn put_setting(&self, key: &str, value: &serde_json::Value) -> Result<(), StoreError> {
+        templates::put_setting(&self.pool, key, value).await
     }
 }

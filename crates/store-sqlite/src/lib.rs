@@ -5,6 +5,7 @@
 //! `spawn_blocking`: reads on a small pool of connections, writes on the one writer connection
 //! SQLite allows at a time.
 
+mod campaigns;
 mod import;
 mod jobs;
 mod migrate;
@@ -12,15 +13,23 @@ mod params;
 mod pool;
 mod queries;
 mod state;
+mod templates;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use recert_domain::campaign::{CampaignStatus, Decision};
+use recert_domain::review::{
+    Campaign, CampaignSettings, CampaignTemplate, Certification, CertificationTask, Generation,
+    GenerationReport, RemediationItem, ReviewItem, TaskStatus,
+};
 use recert_domain::{
     ApiClient, AssignmentRecord, Id, Identity, Job, JobOutcome, NewJob, SigningKey, Timestamp,
 };
-use recert_store::{Counts, CurrentState, ImportPlan, ImportRun, Store, StoreError};
+use recert_store::{
+    Counts, CurrentState, ImportPlan, ImportRun, ListQuery, Page, Store, StoreError,
+};
 use rusqlite::Connection;
 
 pub use params::sql_params;
@@ -286,5 +295,182 @@ impl Store for SqliteStore {
 
     async fn job(&self, id: Id) -> Result<Option<Job>, StoreError> {
         self.read(move |c| jobs::get(c, id)).await
+    }
+
+    async fn create_campaign(
+        &self,
+        campaign: &Campaign,
+        task: &CertificationTask,
+        job: &NewJob,
+    ) -> Result<(), StoreError> {
+        let (k, t, j) = (campaign.clone(), task.clone(), job.clone());
+        self.write(move |c| campaigns::create(c, &k, &t, &j)).await
+    }
+
+    async fn campaign(&self, id: Id) -> Result<Option<Campaign>, StoreError> {
+        self.read(move |c| campaigns::get(c, id)).await
+    }
+
+    async fn campaigns(&self, query: &ListQuery) -> Result<Page<Campaign>, StoreError> {
+        let q = query.clone();
+        self.read(move |c| campaigns::list(c, &q)).await
+    }
+
+    async fn update_campaign_settings(
+        &self,
+        id: Id,
+        expected: CampaignStatus,
+        settings: &CampaignSettings,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let s = settings.clone();
+        self.write(move |c| campaigns::update_settings(c, id, expected, &s, now))
+            .await
+    }
+
+    async fn start_campaign_operation(
+        &self,
+        id: Id,
+        from: &[CampaignStatus],
+        to: CampaignStatus,
+        task: Option<&CertificationTask>,
+        job: &NewJob,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let (from, task, job) = (from.to_vec(), task.cloned(), job.clone());
+        self.write(move |c| campaigns::start_operation(c, id, &from, to, task.as_ref(), &job, now))
+            .await
+    }
+
+    async fn generate_campaign(
+        &self,
+        generation: Generation,
+    ) -> Result<Option<GenerationReport>, StoreError> {
+        self.write(move |c| campaigns::generate(c, &generation))
+            .await
+    }
+
+    async fn activate_campaign(
+        &self,
+        id: Id,
+        deadline: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        self.write(move |c| campaigns::activate(c, id, deadline, now))
+            .await
+    }
+
+    async fn complete_campaign(
+        &self,
+        id: Id,
+        decision: Decision,
+        now: Timestamp,
+    ) -> Result<Option<u64>, StoreError> {
+        self.write(move |c| campaigns::complete(c, id, decision, now))
+            .await
+    }
+
+    async fn delete_campaign(&self, id: Id) -> Result<(), StoreError> {
+        self.write(move |c| campaigns::delete(c, id)).await
+    }
+
+    async fn fail_campaign(&self, id: Id, message: &str, now: Timestamp) -> Result<(), StoreError> {
+        let m = message.to_owned();
+        self.write(move |c| campaigns::fail(c, id, &m, now)).await
+    }
+
+    async fn reassign_certifications(
+        &self,
+        campaign_id: Id,
+        certification_ids: &[Id],
+        to: Id,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<Vec<String>, StoreError> {
+        let (ids, reason) = (certification_ids.to_vec(), reason.to_owned());
+        self.write(move |c| campaigns::reassign(c, campaign_id, &ids, to, &reason, now))
+            .await
+    }
+
+    async fn certification_task(&self, id: Id) -> Result<Option<CertificationTask>, StoreError> {
+        self.read(move |c| campaigns::task(c, id)).await
+    }
+
+    async fn tasks_of(&self, target_id: Id) -> Result<Vec<CertificationTask>, StoreError> {
+        self.read(move |c| campaigns::tasks_of(c, target_id)).await
+    }
+
+    async fn remediation_items(&self, campaign_id: Id) -> Result<Vec<RemediationItem>, StoreError> {
+        self.read(move |c| campaigns::remediation_items(c, campaign_id))
+            .await
+    }
+
+    async fn set_task_status(
+        &self,
+        id: Id,
+        status: TaskStatus,
+        errors: &[String],
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let errors = errors.to_vec();
+        self.write(move |c| campaigns::set_task_status(c, id, status, &errors, now))
+            .await
+    }
+
+    async fn campaign_certifications(
+        &self,
+        campaign_id: Id,
+    ) -> Result<Vec<Certification>, StoreError> {
+        self.read(move |c| campaigns::certifications(c, campaign_id))
+            .await
+    }
+
+    async fn certification_items(
+        &self,
+        certification_id: Id,
+    ) -> Result<Vec<ReviewItem>, StoreError> {
+        self.read(move |c| campaigns::items(c, certification_id))
+            .await
+    }
+
+    async fn create_template(&self, template: &CampaignTemplate) -> Result<(), StoreError> {
+        let t = template.clone();
+        self.write(move |c| templates::create(c, &t)).await
+    }
+
+    async fn template(&self, id: Id) -> Result<Option<CampaignTemplate>, StoreError> {
+        self.read(move |c| templates::get(c, id)).await
+    }
+
+    async fn templates(&self, query: &ListQuery) -> Result<Page<CampaignTemplate>, StoreError> {
+        let q = query.clone();
+        self.read(move |c| templates::list(c, &q)).await
+    }
+
+    async fn update_template(&self, template: &CampaignTemplate) -> Result<bool, StoreError> {
+        let t = template.clone();
+        self.write(move |c| templates::update(c, &t)).await
+    }
+
+    async fn delete_template(&self, id: Id) -> Result<bool, StoreError> {
+        self.write(move |c| templates::delete(c, id)).await
+    }
+
+    async fn last_completed_generation(
+        &self,
+        template_id: Id,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        self.read(move |c| templates::last_completed_generation(c, template_id))
+            .await
+    }
+
+    async fn setting(&self, key: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        let k = key.to_owned();
+        self.read(move |c| templates::setting(c, &k)).await
+    }
+
+    async fn put_setting(&self, key: &str, value: &serde_json::Value) -> Result<(), StoreError> {
+        let (k, v) = (key.to_owned(), value.clone());
+        self.write(move |c| templates::put_setting(c, &k, &v)).await
     }
 }

@@ -18,6 +18,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0002_signing_keys.sql"),
     ),
     (3, "0003_jobs", include_str!("../migrations/0003_jobs.sql")),
+    (
+        4,
+        "0004_campaigns",
+        include_str!("../migrations/0004_campaigns.sql"),
+    ),
 ];
 
 pub(crate) fn run(conn: &mut Connection) -> Result<Vec<String>, StoreError> {

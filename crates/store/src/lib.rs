@@ -2,15 +2,23 @@
 //! `recert-store-sqlite` and `recert-store-postgres` implement it, and `recert-store-conformance`
 //! holds the one behaviour suite both must pass.
 
+pub mod campaigns;
 mod error;
 mod plan;
 pub mod sql;
 
 use async_trait::async_trait;
+use recert_domain::campaign::{CampaignStatus, Decision};
+use recert_domain::review::{
+    Campaign, CampaignSettings, CampaignTemplate, Certification, CertificationTask, Generation,
+    GenerationReport, RemediationItem, ReviewItem, TaskStatus,
+};
 use recert_domain::{
     ApiClient, AssignmentRecord, Dataset, Id, Identity, Job, JobOutcome, NewJob, SigningKey,
     Timestamp,
 };
+
+pub use campaigns::{ListQuery, Page};
 
 pub use error::StoreError;
 pub use plan::{ImportKind, ImportPlan, ImportRun, ImportSummary, KindChanges, KindSummary};
@@ -138,4 +146,140 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn fail_abandoned_jobs(&self, now: Timestamp) -> Result<u64, StoreError>;
 
     async fn job(&self, id: Id) -> Result<Option<Job>, StoreError>;
+
+    // ---- campaigns ----
+
+    /// Stores a new (PENDING) campaign with its creation task and generation job, in one
+    /// transaction.
+    async fn create_campaign(
+        &self,
+        campaign: &Campaign,
+        task: &CertificationTask,
+        job: &NewJob,
+    ) -> Result<(), StoreError>;
+
+    async fn campaign(&self, id: Id) -> Result<Option<Campaign>, StoreError>;
+
+    /// Campaigns by the endpoint's filter (`id`, `name`, `status`), sorters (`name`,
+    /// `created`) and page; unsorted lists come newest first.
+    async fn campaigns(&self, query: &ListQuery) -> Result<Page<Campaign>, StoreError>;
+
+    /// Writes patched settings if the campaign is still in `expected`; false otherwise.
+    async fn update_campaign_settings(
+        &self,
+        id: Id,
+        expected: CampaignStatus,
+        settings: &CampaignSettings,
+        now: Timestamp,
+    ) -> Result<bool, StoreError>;
+
+    /// Starts a background operation: moves the campaign from one of `from` to `to` and records
+    /// `task` (if any) and `job`, all in one transaction. False (and nothing written) when the
+    /// campaign's status is not one of `from`.
+    async fn start_campaign_operation(
+        &self,
+        id: Id,
+        from: &[CampaignStatus],
+        to: CampaignStatus,
+        task: Option<&CertificationTask>,
+        job: &NewJob,
+        now: Timestamp,
+    ) -> Result<bool, StoreError>;
+
+    /// Generates a PENDING campaign's certifications, review items and snapshots and makes it
+    /// STAGED, in one transaction: a crash leaves nothing half-made. A campaign no longer
+    /// PENDING is left alone (`Ok(None)`).
+    async fn generate_campaign(
+        &self,
+        generation: Generation,
+    ) -> Result<Option<GenerationReport>, StoreError>;
+
+    /// ACTIVATING → ACTIVE: the certifications become ACTIVE, due at `deadline`.
+    async fn activate_campaign(
+        &self,
+        id: Id,
+        deadline: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool, StoreError>;
+
+    /// COMPLETING → COMPLETED: undecided items get `decision` (by the system), every
+    /// certification is signed, REVOKE decisions become remediation items. Returns how many
+    /// items were decided automatically, or `None` when the campaign was not COMPLETING.
+    async fn complete_campaign(
+        &self,
+        id: Id,
+        decision: Decision,
+        now: Timestamp,
+    ) -> Result<Option<u64>, StoreError>;
+
+    /// Removes a campaign and everything generated for it.
+    async fn delete_campaign(&self, id: Id) -> Result<(), StoreError>;
+
+    /// Marks a campaign ERROR with an alert saying why.
+    async fn fail_campaign(&self, id: Id, message: &str, now: Timestamp) -> Result<(), StoreError>;
+
+    /// Moves whole certifications of a campaign to another reviewer; returns one message per
+    /// certification it could not move.
+    async fn reassign_certifications(
+        &self,
+        campaign_id: Id,
+        certification_ids: &[Id],
+        to: Id,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<Vec<String>, StoreError>;
+
+    async fn certification_task(&self, id: Id) -> Result<Option<CertificationTask>, StoreError>;
+
+    /// The tasks about a campaign or certification, oldest first.
+    async fn tasks_of(&self, target_id: Id) -> Result<Vec<CertificationTask>, StoreError>;
+
+    /// A campaign's remediation items, oldest first.
+    async fn remediation_items(&self, campaign_id: Id) -> Result<Vec<RemediationItem>, StoreError>;
+
+    async fn set_task_status(
+        &self,
+        id: Id,
+        status: TaskStatus,
+        errors: &[String],
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// A campaign's certifications, by reviewer name.
+    async fn campaign_certifications(
+        &self,
+        campaign_id: Id,
+    ) -> Result<Vec<Certification>, StoreError>;
+
+    /// A certification's items, in id order.
+    async fn certification_items(
+        &self,
+        certification_id: Id,
+    ) -> Result<Vec<ReviewItem>, StoreError>;
+
+    // ---- templates ----
+
+    async fn create_template(&self, template: &CampaignTemplate) -> Result<(), StoreError>;
+
+    async fn template(&self, id: Id) -> Result<Option<CampaignTemplate>, StoreError>;
+
+    /// Templates by filter (`name`, `id`), sorters (`name`, `created`, `modified`) and page.
+    async fn templates(&self, query: &ListQuery) -> Result<Page<CampaignTemplate>, StoreError>;
+
+    /// Overwrites a template; false when it does not exist.
+    async fn update_template(&self, template: &CampaignTemplate) -> Result<bool, StoreError>;
+
+    async fn delete_template(&self, id: Id) -> Result<bool, StoreError>;
+
+    /// The completion time of the newest COMPLETED campaign generated from a template.
+    async fn last_completed_generation(
+        &self,
+        template_id: Id,
+    ) -> Result<Option<Timestamp>, StoreError>;
+
+    // ---- settings ----
+
+    async fn setting(&self, key: &str) -> Result<Option<serde_json::Value>, StoreError>;
+
+    async fn put_setting(&self, key: &str, value: &serde_json::Value) -> Result<(), StoreError>;
 }

@@ -91,7 +91,16 @@ pub struct CampaignCreator<'a>(&'a Principal);
 impl CampaignCreator<'_> {
     /// Whether this caller may act on a campaign created by `creator`.
     pub fn may_act_on(&self, creator: Id) -> bool {
-        self.0.any(&[ClientRole::OrgAdmin, ClientRole::CertAdmin]) || creator == self.0.client_id
+        self.may_act_on_all() || creator == self.0.client_id
+    }
+
+    /// Whether this caller may act on every campaign (an administrator).
+    pub fn may_act_on_all(&self) -> bool {
+        self.0.any(&[ClientRole::OrgAdmin, ClientRole::CertAdmin])
+    }
+
+    pub fn client_id(&self) -> Id {
+        self.0.client_id
     }
 }
 
@@ -102,11 +111,16 @@ pub struct ReportReader<'a>(&'a Principal);
 impl ReportReader<'_> {
     /// Whether this caller may read a campaign created by `creator`.
     pub fn may_read(&self, creator: Id) -> bool {
+        self.may_read_all() || creator == self.0.client_id
+    }
+
+    /// Whether this caller may read every campaign.
+    pub fn may_read_all(&self) -> bool {
         self.0.any(&[
             ClientRole::OrgAdmin,
             ClientRole::CertAdmin,
             ClientRole::ReportAdmin,
-        ]) || creator == self.0.client_id
+        ])
     }
 }
 

@@ -1,0 +1,366 @@
+//! Cases about campaigns: generation for each type (reviewers, self-review routing, counters),
+//! and the life of a campaign through activation, completion and deletion. They drive the
+//! store through the core's campaign use-cases and run its jobs by hand.
+
+use std::sync::Arc;
+
+use recert_core::campaigns::{CampaignJobs, CampaignOptions, Campaigns, NewCampaign};
+use recert_core::import;
+use recert_core::jobs::JobHandler;
+use recert_domain::campaign::{
+    CampaignStatus, CampaignType, CertificationPhase, CommentRequirement, Decision,
+};
+use recert_domain::review::{Campaign, Certification, CorrelatedStatus, TaskStatus, TaskType};
+use recert_domain::{ClientRole, Clock, Duration, Id, ManualClock};
+use recert_store::Store;
+use serde_json::json;
+
+use crate::fixture::{id, small_org};
+use crate::suite::clock;
+
+fn admin() -> recert_core::auth::Principal {
+    recert_core::auth::Principal {
+        client_id: Id::generate(),
+        name: "admin".into(),
+        roles: vec![ClientRole::CertAdmin],
+        identity_id: None,
+    }
+}
+
+fn new_campaign(t: CampaignType, config: serde_json::Value, clock: &ManualClock) -> NewCampaign {
+    NewCampaign {
+        name: format!("{t} review"),
+        description: Some("quarterly".into()),
+        deadline: Some(clock.now().plus(Duration::days(14))),
+        campaign_type: t,
+        email_notification_enabled: false,
+        auto_revoke_allowed: true,
+        recommendations_enabled: false,
+        sunset_comments_required: true,
+        mandatory_comment_requirement: CommentRequirement::NoDecisions,
+        correlated_status: CorrelatedStatus::Correlated,
+        config,
+        template_id: None,
+    }
+}
+
+struct World {
+    campaigns: Campaigns,
+    jobs: Arc<CampaignJobs>,
+    clock: Arc<ManualClock>,
+    store: Arc<dyn Store>,
+}
+
+async fn world<S: Store + Clone>(store: &S, fallback: Option<Id>) -> World {
+    let clock = Arc::new(clock());
+    import::import_dataset(store, clock.as_ref(), small_org(), "test")
+        .await
+        .unwrap();
+    let store: Arc<dyn Store> = Arc::new(store.clone());
+    let campaigns = Campaigns::new(
+        store.clone(),
+        clock.clone(),
+        CampaignOptions {
+            fallback_reviewer: fallback,
+        },
+    );
+    World {
+        jobs: campaigns.jobs(),
+        campaigns,
+        clock,
+        store,
+    }
+}
+
+impl World {
+    /// Runs every due job once, in order, as a runner would.
+    async fn run_jobs(&self) {
+        let kinds: Vec<String> = recert_core::campaigns::JOB_KINDS
+            .iter()
+            .map(|k| k.to_string())
+            .collect();
+        loop {
+            let now = self.clock.now();
+            let Some(job) = self
+                .store
+                .claim_job("test", &kinds, now, now.plus(Duration::minutes(5)))
+                .await
+                .unwrap()
+            else {
+                return;
+            };
+            let outcome = match self.jobs.run(&job).await {
+                Ok(()) => recert_domain::JobOutcome::Succeeded,
+                Err(e) => panic!("job {} failed: {e}", job.kind),
+            };
+            self.store
+                .finish_job(job.id, "test", job.attempts, &outcome, now)
+                .await
+                .unwrap();
+        }
+    }
+
+    async fn create(&self, t: CampaignType, config: serde_json::Value) -> Campaign {
+        let p = admin();
+        let k = self
+            .campaigns
+            .create(
+                p.campaign_creator().unwrap(),
+                new_campaign(t, config, &self.clock),
+            )
+            .await
+            .unwrap();
+        assert_eq!(k.status, CampaignStatus::Pending);
+        self.run_jobs().await;
+        self.store.campaign(k.id).await.unwrap().unwrap()
+    }
+
+    async fn certs(&self, k: &Campaign) -> Vec<Certification> {
+        self.store.campaign_certifications(k.id).await.unwrap()
+    }
+}
+
+/// (reviewer, items, identities) of each certification, by reviewer id.
+fn shape(certs: &[Certification]) -> Vec<(Id, i64, i64)> {
+    let mut v: Vec<_> = certs
+        .iter()
+        .map(|c| (c.reviewer_id, c.decisions_total, c.identities_total))
+        .collect();
+    v.sort();
+    v
+}
+
+pub async fn campaign_manager_generation<S: Store + Clone>(store: &S) {
+    let w = world(store, Some(id(1, 1))).await;
+    let k = w.create(CampaignType::Manager, json!({})).await;
+    assert_eq!(k.status, CampaignStatus::Staged, "{:?}", k.alerts);
+    assert!(k.generated_at.is_some());
+    let certs = w.certs(&k).await;
+    // ada reviews bob (one grant); bob reviews cyd (four) and the inactive dave (one).
+    assert_eq!(
+        shape(&certs),
+        vec![(id(1, 1), 1, 1), (id(1, 2), 5, 2)],
+        "{certs:?}"
+    );
+    assert_eq!(k.total_certifications, 2);
+    assert_eq!(k.completed_certifications, 0);
+    for c in &certs {
+        assert_eq!(c.phase, CertificationPhase::Staged);
+        assert_eq!(c.decisions_made, 0);
+        assert!(c.name.starts_with("MANAGER review - "), "{}", c.name);
+        let items = w.store.certification_items(c.id).await.unwrap();
+        assert_eq!(items.len() as i64, c.decisions_total);
+        assert!(items.iter().all(|i| i.decision.is_none() && !i.new_access));
+        assert!(
+            items.iter().all(|i| i.subject_id != c.reviewer_id),
+            "no self-review"
+        );
+    }
+    // Ids ascend with the items, 32 hex.
+    let items = w.store.certification_items(certs[1].id).await.unwrap();
+    assert!(items.windows(2).all(|p| p[0].id < p[1].id));
+}
+
+pub async fn campaign_self_review_goes_up<S: Store + Clone>(store: &S) {
+    let w = world(store, None).await;
+    // cyd reviews cyd and bob: cyd's own access goes to cyd's manager, bob.
+    let k = w
+        .create(
+            CampaignType::Search,
+            json!({"searchCampaignInfo": {"type": "IDENTITY",
+                "identityIds": [id(1, 3).to_string(), id(1, 2).to_string()],
+                "reviewer": {"type": "IDENTITY", "id": id(1, 3).to_string()}}}),
+        )
+        .await;
+    assert_eq!(k.status, CampaignStatus::Staged, "{:?}", k.alerts);
+    assert_eq!(
+        shape(&w.certs(&k).await),
+        vec![(id(1, 2), 4, 1), (id(1, 3), 1, 1)]
+    );
+    // The creation task records the automatic reassignment.
+    let task = find_task(&w, k.id, TaskType::CampaignCreate).await;
+    assert_eq!(task.status, TaskStatus::Success);
+    assert_eq!(task.trails.len(), 1);
+    assert_eq!(task.trails[0].previous_owner, id(1, 3));
+    assert_eq!(task.trails[0].new_owner, id(1, 2));
+    assert_eq!(task.trails[0].reassignment_type, "AUTOMATIC_REASSIGNMENT");
+
+    // A query over identity attributes and an access constraint.
+    let k = w
+        .create(
+            CampaignType::Search,
+            json!({"searchCampaignInfo": {"type": "ACCESS",
+                "query": "attributes.department eq \"sales\" and active eq true",
+                "accessConstraints": [{"type": "ENTITLEMENT", "operator": "SELECTED",
+                    "ids": [id(4, 1).to_string()]}]}}),
+        )
+        .await;
+    // bob's and cyd's Sales-Read, each reviewed by their manager.
+    assert_eq!(
+        shape(&w.certs(&k).await),
+        vec![(id(1, 1), 1, 1), (id(1, 2), 1, 1)]
+    );
+}
+
+async fn find_task(
+    w: &World,
+    campaign: Id,
+    t: TaskType,
+) -> recert_domain::review::CertificationTask {
+    w.store
+        .tasks_of(campaign)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|x| x.task_type == t)
+        .expect("a task of that type")
+}
+
+pub async fn campaign_source_owner_and_roles<S: Store + Clone>(store: &S) {
+    let w = world(store, Some(id(1, 1))).await;
+    let k = w
+        .create(
+            CampaignType::SourceOwner,
+            json!({"sourceOwnerCampaignInfo": {"sourceIds": [id(2, 1).to_string(), id(2, 2).to_string()]}}),
+        )
+        .await;
+    // Directory (owner ada): bob and cyd's Sales-Read, cyd's profile, dave's Sales-Write;
+    // Ledger has no owner: cyd's Ledger-Admin goes to the fallback reviewer, ada, too.
+    assert_eq!(shape(&w.certs(&k).await), vec![(id(1, 1), 5, 3)]);
+
+    let mut nc = new_campaign(
+        CampaignType::SourceOwner,
+        json!({"sourceOwnerCampaignInfo": {"sourceIds": [id(2, 2).to_string()]}}),
+        &w.clock,
+    );
+    nc.correlated_status = CorrelatedStatus::Uncorrelated;
+    let p = admin();
+    let u = w
+        .campaigns
+        .create(p.campaign_creator().unwrap(), nc)
+        .await
+        .unwrap();
+    w.run_jobs().await;
+    let certs = w.store.campaign_certifications(u.id).await.unwrap();
+    assert_eq!(shape(&certs), vec![(id(1, 1), 1, 1)]);
+    let items = w.store.certification_items(certs[0].id).await.unwrap();
+    assert_eq!(items[0].access_type, "ACCOUNT");
+    assert_eq!(items[0].subject_id, id(3, 4));
+
+    let k = w
+        .create(
+            CampaignType::RoleComposition,
+            json!({"roleCompositionCampaignInfo": {"roleIds": [id(6, 1).to_string()]}}),
+        )
+        .await;
+    // The role's owner, bob, reviews its access profile and its entitlement.
+    let certs = w.certs(&k).await;
+    assert_eq!(shape(&certs), vec![(id(1, 2), 2, 1)]);
+    let items = w.store.certification_items(certs[0].id).await.unwrap();
+    assert!(items.iter().all(|i| i.subject_id == id(6, 1)));
+}
+
+pub async fn campaign_life_activate_complete_delete<S: Store + Clone>(store: &S) {
+    let w = world(store, Some(id(1, 1))).await;
+    let k = w.create(CampaignType::Manager, json!({})).await;
+    let p = admin();
+    let who = p.campaign_creator().unwrap();
+    // Completing a STAGED campaign is refused with the reason.
+    let e = w
+        .campaigns
+        .complete(who, k.id, Decision::Approve)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("only an ACTIVE campaign"), "{e}");
+    w.campaigns
+        .activate(who, k.id, Some("-05:00"))
+        .await
+        .unwrap();
+    assert_eq!(
+        w.store.campaign(k.id).await.unwrap().unwrap().status,
+        CampaignStatus::Activating
+    );
+    w.run_jobs().await;
+    let active = w.store.campaign(k.id).await.unwrap().unwrap();
+    assert_eq!(active.status, CampaignStatus::Active);
+    // The deadline keeps its date for the caller: the end of that day at -05:00.
+    assert!(
+        active
+            .deadline
+            .unwrap()
+            .to_string()
+            .ends_with("T04:59:59.999Z"),
+        "{:?}",
+        active.deadline
+    );
+    for c in w.certs(&k).await {
+        assert_eq!(c.phase, CertificationPhase::Active);
+        assert_eq!(c.due, active.deadline);
+    }
+    // Not past due yet.
+    let e = w
+        .campaigns
+        .complete(who, k.id, Decision::Revoke)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("not past due"), "{e}");
+    w.clock.advance(Duration::days(15));
+    w.campaigns
+        .complete(who, k.id, Decision::Revoke)
+        .await
+        .unwrap();
+    w.run_jobs().await;
+    let done = w.store.campaign(k.id).await.unwrap().unwrap();
+    assert_eq!(done.status, CampaignStatus::Completed);
+    assert_eq!(done.completed_certifications, 2);
+    for c in w.certs(&k).await {
+        assert_eq!(c.phase, CertificationPhase::Signed);
+        assert_eq!(c.decisions_made, c.decisions_total);
+        assert_eq!(c.identities_completed, c.identities_total);
+        for i in w.store.certification_items(c.id).await.unwrap() {
+            assert_eq!(i.decision, Some(Decision::Revoke));
+        }
+    }
+    assert_eq!(w.store.remediation_items(k.id).await.unwrap().len(), 6);
+
+    w.campaigns.delete(who, &[k.id]).await.unwrap();
+    assert_eq!(
+        w.store.campaign(k.id).await.unwrap().unwrap().status,
+        CampaignStatus::Canceling
+    );
+    w.run_jobs().await;
+    assert!(w.store.campaign(k.id).await.unwrap().is_none());
+    assert!(
+        w.store
+            .campaign_certifications(k.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Remediation outlives the campaign: the access still has to go.
+    assert_eq!(w.store.remediation_items(k.id).await.unwrap().len(), 6);
+}
+
+pub async fn campaign_generation_failure_is_an_alert<S: Store + Clone>(store: &S) {
+    let w = world(store, None).await;
+    // Nobody reviews ada (no manager, no fallback): a warning, not a failure.
+    let k = w.create(CampaignType::Manager, json!({})).await;
+    assert_eq!(k.status, CampaignStatus::Staged);
+    // bob has a manager (ada); ada herself has no access, so no subject is left out here.
+    assert!(k.alerts.is_empty(), "{:?}", k.alerts);
+    // A background failure shows on the campaign as status ERROR and an alert.
+    w.store
+        .fail_campaign(
+            k.id,
+            "generating the certifications failed: disk full",
+            w.clock.now(),
+        )
+        .await
+        .unwrap();
+    let b = w.store.campaign(k.id).await.unwrap().unwrap();
+    assert_eq!(b.status, CampaignStatus::Error);
+    assert_eq!(b.alerts.len(), 1);
+    assert!(b.alerts[0].text.contains("disk full"));
+}

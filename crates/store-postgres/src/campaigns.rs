@@ -1,0 +1,1310 @@
+//! Campaigns on PostgreSQL: the same operations as the SQLite store, the same shape of SQL.
+//! Generation is a handful of `INSERT ... SELECT` statements over temporary tables dropped at
+//! commit, in one transaction: millions of items never pass through Rust.
+
+use recert_domain::campaign::{CampaignStatus, CertificationPhase, Decision};
+use recert_domain::filter::FieldKind;
+use recert_domain::review::{
+    Alert, AlertLevel, Campaign, CampaignSettings, Certification, CertificationTask,
+    CorrelatedStatus, Generation, GenerationReport, ReassignmentTrail, RemediationItem, ReviewItem,
+    Scope, TaskStatus, TaskType,
+};
+use recert_domain::{Id, NewJob, Timestamp};
+use recert_store::campaigns::{campaign_column, campaign_sort_column, id_prefix, order_by};
+use recert_store::sql::{Column, Placeholder, SqlValue, render};
+use recert_store::{ListQuery, Page, StoreError};
+use sqlx::postgres::PgRow;
+use sqlx::{AssertSqlSafe, PgConnection, PgPool, Row};
+
+use crate::params::bind_params;
+use crate::queries::{at, flag, id, json, opt_at, opt_id, opt_text, text};
+use crate::{db_err, ts};
+
+const COLUMNS: &str = "id, name, description, type, status, correlated_status, deadline, \
+    email_notification_enabled, auto_revoke_allowed, recommendations_enabled, \
+    sunset_comments_required, mandatory_comment_requirement, config::text AS config, \
+    alerts::text AS alerts, template_id, created_by, total_certifications, \
+    completed_certifications, created_at, modified_at, generated_at, activated_at, completed_at";
+
+fn parse<T: std::str::FromStr>(r: &PgRow, col: &str, table: &'static str) -> Result<T, StoreError>
+where
+    T::Err: std::fmt::Display,
+{
+    text(r, col)?
+        .parse()
+        .map_err(|e| StoreError::corrupt(table, e))
+}
+
+fn int(r: &PgRow, col: &str) -> Result<i64, StoreError> {
+    r.try_get(col).map_err(db_err)
+}
+
+fn campaign_from_row(r: &PgRow) -> Result<Campaign, StoreError> {
+    let t = "campaigns";
+    Ok(Campaign {
+        id: id(r, "id", t)?,
+        name: text(r, "name")?,
+        description: opt_text(r, "description")?,
+        campaign_type: parse(r, "type", t)?,
+        status: parse(r, "status", t)?,
+        correlated_status: CorrelatedStatus::parse(&text(r, "correlated_status")?)
+            .ok_or_else(|| StoreError::corrupt(t, "unknown correlated status"))?,
+        deadline: opt_at(r, "deadline")?,
+        email_notification_enabled: flag(r, "email_notification_enabled")?,
+        auto_revoke_allowed: flag(r, "auto_revoke_allowed")?,
+        recommendations_enabled: flag(r, "recommendations_enabled")?,
+        sunset_comments_required: flag(r, "sunset_comments_required")?,
+        mandatory_comment_requirement: parse(r, "mandatory_comment_requirement", t)?,
+        config: json(r, "config", t)?,
+        alerts: json(r, "alerts", t)?,
+        template_id: opt_id(r, "template_id", t)?,
+        created_by: opt_id(r, "created_by", t)?,
+        total_certifications: int(r, "total_certifications")?,
+        completed_certifications: int(r, "completed_certifications")?,
+        created: at(r, "created_at")?,
+        modified: at(r, "modified_at")?,
+        generated_at: opt_at(r, "generated_at")?,
+        activated_at: opt_at(r, "activated_at")?,
+        completed_at: opt_at(r, "completed_at")?,
+    })
+}
+
+fn opt_s(i: Option<Id>) -> Option<String> {
+    i.map(|i| i.to_string())
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}
+
+async fn exec(c: &mut PgConnection, sql: &str) -> Result<u64, StoreError> {
+    sqlx::raw_sql(AssertSqlSafe(sql.to_owned()))
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected())
+        .map_err(db_err)
+}
+
+pub(crate) async fn insert_task(
+    c: &mut PgConnection,
+    t: &CertificationTask,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO certification_tasks (id, type, target_type, target_id, status, errors,
+            reassignment_trails, request, requested_by, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb, $9, $10, $11)",
+    )
+    .bind(t.id.to_string())
+    .bind(t.task_type.as_str())
+    .bind(t.target_type)
+    .bind(t.target_id.to_string())
+    .bind(t.status.as_str())
+    .bind(to_json(&t.errors))
+    .bind(to_json(&t.trails))
+    .bind(t.request.to_string())
+    .bind(opt_s(t.requested_by))
+    .bind(ts(t.created))
+    .bind(ts(t.updated))
+    .execute(&mut *c)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+pub(crate) async fn create(
+    pool: &PgPool,
+    k: &Campaign,
+    task: &CertificationTask,
+    job: &NewJob,
+) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await.map_err(db_err)?;
+    sqlx::query(
+        "INSERT INTO campaigns (id, name, description, type, status, correlated_status, deadline,
+            email_notification_enabled, auto_revoke_allowed, recommendations_enabled,
+            sunset_comments_required, mandatory_comment_requirement, config, alerts, template_id,
+            created_by, total_certifications, completed_certifications, created_at, modified_at,
+            generated_at, activated_at, completed_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14::jsonb, $15,
+            $16, $17, $18, $19, $20, $21, $22, $23)",
+    )
+    .bind(k.id.to_string())
+    .bind(&k.name)
+    .bind(&k.description)
+    .bind(k.campaign_type.as_str())
+    .bind(k.status.as_str())
+    .bind(k.correlated_status.as_str())
+    .bind(k.deadline.map(ts))
+    .bind(k.email_notification_enabled)
+    .bind(k.auto_revoke_allowed)
+    .bind(k.recommendations_enabled)
+    .bind(k.sunset_comments_required)
+    .bind(k.mandatory_comment_requirement.as_str())
+    .bind(k.config.to_string())
+    .bind(to_json(&k.alerts))
+    .bind(opt_s(k.template_id))
+    .bind(opt_s(k.created_by))
+    .bind(k.total_certifications)
+    .bind(k.completed_certifications)
+    .bind(ts(k.created))
+    .bind(ts(k.modified))
+    .bind(k.generated_at.map(ts))
+    .bind(k.activated_at.map(ts))
+    .bind(k.completed_at.map(ts))
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    insert_task(&mut tx, task).await?;
+    crate::jobs::enqueue(&mut *tx, job, k.created).await?;
+    tx.commit().await.map_err(db_err)
+}
+
+pub(crate) async fn get(pool: &PgPool, cid: Id) -> Result<Option<Campaign>, StoreError> {
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM campaigns WHERE id = $1"
+    )))
+    .bind(cid.to_string())
+    .fetch_optional(pool)
+    .await
+    .map_err(db_err)?;
+    row.as_ref().map(campaign_from_row).transpose()
+}
+
+pub(crate) async fn list(pool: &PgPool, q: &ListQuery) -> Result<Page<Campaign>, StoreError> {
+    let (cond, values) = match &q.filter {
+        Some(f) => render(f, &campaign_column, Placeholder::Dollar, 1)
+            .map_err(|e| StoreError::Database(e.0))?,
+        None => ("TRUE".to_owned(), Vec::new()),
+    };
+    let total = if q.paging.count {
+        let sql = format!("SELECT count(*) FROM campaigns WHERE {cond}");
+        let row = bind_params(sqlx::query(AssertSqlSafe(sql)), &values)
+            .fetch_one(pool)
+            .await
+            .map_err(db_err)?;
+        Some(row.try_get::<i64, _>(0).map_err(db_err)? as u64)
+    } else {
+        None
+    };
+    if q.paging.limit == 0 {
+        return Ok(Page {
+            items: Vec::new(),
+            total,
+        });
+    }
+    let order = order_by(&q.sorters, campaign_sort_column, "created_at DESC, id DESC");
+    let n = values.len();
+    let sql = format!(
+        "SELECT {COLUMNS} FROM campaigns WHERE {cond} {order} LIMIT ${} OFFSET ${}",
+        n + 1,
+        n + 2
+    );
+    let rows = bind_params(sqlx::query(AssertSqlSafe(sql)), &values)
+        .bind(i64::from(q.paging.limit))
+        .bind(q.paging.offset.min(i64::MAX as u64) as i64)
+        .fetch_all(pool)
+        .await
+        .map_err(db_err)?;
+    let items = rows
+        .iter()
+        .map(campaign_from_row)
+        .collect::<Result<_, _>>()?;
+    Ok(Page { items, total })
+}
+
+pub(crate) async fn update_settings(
+    pool: &PgPool,
+    cid: Id,
+    expected: CampaignStatus,
+    s: &CampaignSettings,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let mut tx = pool.begin().await.map_err(db_err)?;
+    let n = sqlx::query(
+        "UPDATE campaigns SET name = $3, description = $4, deadline = $5,
+            email_notification_enabled = $6, auto_revoke_allowed = $7,
+            recommendations_enabled = $8, modified_at = $9
+         WHERE id = $1 AND status = $2",
+    )
+    .bind(cid.to_string())
+    .bind(expected.as_str())
+    .bind(&s.name)
+    .bind(&s.description)
+    .bind(s.deadline.map(ts))
+    .bind(s.email_notification_enabled)
+    .bind(s.auto_revoke_allowed)
+    .bind(s.recommendations_enabled)
+    .bind(ts(now))
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .rows_affected();
+    if n == 1 {
+        sqlx::query(
+            "UPDATE certifications SET due = $2, modified_at = $3
+             WHERE campaign_id = $1 AND phase = 'ACTIVE'",
+        )
+        .bind(cid.to_string())
+        .bind(s.deadline.map(ts))
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    }
+    tx.commit().await.map_err(db_err)?;
+    Ok(n == 1)
+}
+
+pub(crate) async fn start_operation(
+    pool: &PgPool,
+    cid: Id,
+    from: &[CampaignStatus],
+    to: CampaignStatus,
+    task: Option<&CertificationTask>,
+    job: &NewJob,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let mut tx = pool.begin().await.map_err(db_err)?;
+    let from: Vec<String> = from.iter().map(|s| s.as_str().to_owned()).collect();
+    let n = sqlx::query(
+        "UPDATE campaigns SET status = $2, modified_at = $3 WHERE id = $1 AND status = ANY($4)",
+    )
+    .bind(cid.to_string())
+    .bind(to.as_str())
+    .bind(ts(now))
+    .bind(&from)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .rows_affected();
+    if n == 0 {
+        return Ok(false);
+    }
+    if let Some(t) = task {
+        insert_task(&mut tx, t).await?;
+    }
+    crate::jobs::enqueue(&mut *tx, job, now).await?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(true)
+}
+
+async fn campaign_status(
+    c: &mut PgConnection,
+    cid: Id,
+    lock: bool,
+) -> Result<Option<CampaignStatus>, StoreError> {
+    let sql = if lock {
+        "SELECT status FROM campaigns WHERE id = $1 FOR UPDATE"
+    } else {
+        "SELECT status FROM campaigns WHERE id = $1"
+    };
+    let s: Option<String> = sqlx::query_scalar(sql)
+        .bind(cid.to_string())
+        .fetch_optional(&mut *c)
+        .await
+        .map_err(db_err)?;
+    s.map(|s| {
+        s.parse()
+            .map_err(|e: String| StoreError::corrupt("campaigns", e))
+    })
+    .transpose()
+}
+
+/// The identity fields a SEARCH campaign's query may use, as PostgreSQL expressions over `i`.
+fn identity_column(field: &str) -> Option<Column> {
+    let (expr, kind) = match field {
+        "id" => ("i.id", FieldKind::Id),
+        "name" => ("i.name", FieldKind::String),
+        "displayName" => ("i.display_name", FieldKind::String),
+        "email" => ("i.email", FieldKind::String),
+        "managerId" => ("i.manager_id", FieldKind::Id),
+        "active" => ("i.active", FieldKind::Bool),
+        "lifecycleState" => ("i.lifecycle_state", FieldKind::String),
+        "attributes.department" => ("(i.attributes->>'department')", FieldKind::String),
+        "attributes.title" => ("(i.attributes->>'title')", FieldKind::String),
+        "attributes.location" => ("(i.attributes->>'location')", FieldKind::String),
+        "attributes.employeeNumber" => ("(i.attributes->>'employeeNumber')", FieldKind::String),
+        "attributes.costCenter" => ("(i.attributes->>'costCenter')", FieldKind::String),
+        "attributes.employeeType" => ("(i.attributes->>'employeeType')", FieldKind::String),
+        "attributes.company" => ("(i.attributes->>'company')", FieldKind::String),
+        "attributes.country" => ("(i.attributes->>'country')", FieldKind::String),
+        _ => return None,
+    };
+    Some(Column { expr, kind })
+}
+
+fn role_column(field: &str) -> Option<Column> {
+    let (expr, kind) = match field {
+        "id" => ("r.id", FieldKind::Id),
+        "name" => ("r.name", FieldKind::String),
+        "description" => ("r.description", FieldKind::String),
+        "ownerId" => ("r.owner_id", FieldKind::Id),
+        _ => return None,
+    };
+    Some(Column { expr, kind })
+}
+
+fn id_texts(ids: &[Id]) -> Vec<String> {
+    ids.iter().map(|i| i.to_string()).collect()
+}
+
+fn filter_err(e: recert_domain::filter::FilterError) -> StoreError {
+    StoreError::Database(format!("campaign query: {}", e.0))
+}
+
+/// A parameter of a generated statement: text, a text array, or a rendered filter's value.
+enum Arg {
+    Text(String),
+    Texts(Vec<String>),
+    Sql(SqlValue),
+}
+
+async fn exec_args(c: &mut PgConnection, sql: String, args: Vec<Arg>) -> Result<u64, StoreError> {
+    let mut q = sqlx::query(AssertSqlSafe(sql));
+    for a in args {
+        q = match a {
+            Arg::Text(s) => q.bind(s),
+            Arg::Texts(v) => q.bind(v),
+            Arg::Sql(v) => bind_params(q, std::slice::from_ref(&v)),
+        };
+    }
+    q.execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected())
+        .map_err(db_err)
+}
+
+async fn select_candidates(c: &mut PgConnection, scope: &Scope) -> Result<(), StoreError> {
+    const INSERT: &str = "INSERT INTO gen_items
+        (subject_id, access_type, access_id, account_id, assignment_id, first_seen, reviewer_id)";
+    match scope {
+        Scope::Manager => {
+            exec(
+                c,
+                &format!(
+                    "{INSERT} SELECT a.identity_id, a.access_type, a.access_id, a.account_id, a.id,
+                        a.first_seen_at, i.manager_id
+                     FROM assignments a JOIN identities i ON i.id = a.identity_id
+                     WHERE a.removed_at IS NULL AND i.removed_at IS NULL"
+                ),
+            )
+            .await?;
+        }
+        Scope::SourceOwner {
+            source_ids,
+            uncorrelated: false,
+        } => {
+            exec_args(
+                c,
+                format!(
+                    "{INSERT} SELECT a.identity_id, a.access_type, a.access_id, a.account_id, a.id,
+                        a.first_seen_at, s.owner_id
+                     FROM assignments a
+                     JOIN identities i ON i.id = a.identity_id AND i.removed_at IS NULL
+                     LEFT JOIN entitlements e
+                        ON a.access_type = 'ENTITLEMENT' AND e.id = a.access_id
+                     LEFT JOIN access_profiles p
+                        ON a.access_type = 'ACCESS_PROFILE' AND p.id = a.access_id
+                     JOIN sources s ON s.id = coalesce(e.source_id, p.source_id)
+                     WHERE a.removed_at IS NULL AND s.id = ANY($1)"
+                ),
+                vec![Arg::Texts(id_texts(source_ids))],
+            )
+            .await?;
+        }
+        Scope::SourceOwner {
+            source_ids,
+            uncorrelated: true,
+        } => {
+            exec_args(
+                c,
+                format!(
+                    "{INSERT} SELECT ac.id, 'ACCOUNT', ac.id, ac.id, NULL, ac.created_at, s.owner_id
+                     FROM accounts ac JOIN sources s ON s.id = ac.source_id
+                     WHERE ac.identity_id IS NULL AND ac.removed_at IS NULL AND s.id = ANY($1)"
+                ),
+                vec![Arg::Texts(id_texts(source_ids))],
+            )
+            .await?;
+        }
+        Scope::Search {
+            identity_ids,
+            query,
+            access,
+            reviewer,
+        } => {
+            let mut args = vec![Arg::Text(
+                reviewer.map(|r| r.to_string()).unwrap_or_default(),
+            )];
+            let mut conds = vec![
+                "a.removed_at IS NULL".to_owned(),
+                "i.removed_at IS NULL".into(),
+            ];
+            if let Some(ids) = identity_ids {
+                args.push(Arg::Texts(id_texts(ids)));
+                conds.push(format!("i.id = ANY(${})", args.len()));
+            }
+            if let Some(f) = query {
+                let (sql, values) =
+                    render(f, &identity_column, Placeholder::Dollar, args.len() + 1)
+                        .map_err(filter_err)?;
+                args.extend(values.into_iter().map(Arg::Sql));
+                conds.push(sql);
+            }
+            if !access.is_empty() {
+                let mut any = Vec::new();
+                for a in access {
+                    args.push(Arg::Text(a.access_type.as_str().to_owned()));
+                    let mut one = format!("(a.access_type = ${}", args.len());
+                    if let Some(ids) = &a.ids {
+                        args.push(Arg::Texts(id_texts(ids)));
+                        one.push_str(&format!(" AND a.access_id = ANY(${})", args.len()));
+                    }
+                    one.push(')');
+                    any.push(one);
+                }
+                conds.push(format!("({})", any.join(" OR ")));
+            }
+            exec_args(
+                c,
+                format!(
+                    "{INSERT} SELECT a.identity_id, a.access_type, a.access_id, a.account_id, a.id,
+                        a.first_seen_at, coalesce(nullif($1, ''), i.manager_id)
+                     FROM assignments a JOIN identities i ON i.id = a.identity_id
+                     WHERE {}",
+                    conds.join(" AND ")
+                ),
+                args,
+            )
+            .await?;
+        }
+        Scope::RoleComposition {
+            role_ids,
+            query,
+            reviewer,
+        } => {
+            let mut args = vec![Arg::Text(
+                reviewer.map(|r| r.to_string()).unwrap_or_default(),
+            )];
+            let mut conds = vec!["r.removed_at IS NULL".to_owned()];
+            if let Some(ids) = role_ids {
+                args.push(Arg::Texts(id_texts(ids)));
+                conds.push(format!("r.id = ANY(${})", args.len()));
+            }
+            if let Some(f) = query {
+                let (sql, values) = render(f, &role_column, Placeholder::Dollar, args.len() + 1)
+                    .map_err(filter_err)?;
+                args.extend(values.into_iter().map(Arg::Sql));
+                conds.push(sql);
+            }
+            let cond = conds.join(" AND ");
+            exec_args(
+                c,
+                format!(
+                    "{INSERT}
+                     SELECT r.id, 'ENTITLEMENT', x.entitlement_id, NULL, NULL, NULL::timestamptz,
+                        coalesce(nullif($1, ''), r.owner_id)
+                     FROM roles r JOIN role_entitlements x ON x.role_id = r.id
+                     JOIN entitlements e ON e.id = x.entitlement_id AND e.removed_at IS NULL
+                     WHERE {cond}
+                     UNION ALL
+                     SELECT r.id, 'ACCESS_PROFILE', x.access_profile_id, NULL, NULL,
+                        NULL::timestamptz, coalesce(nullif($1, ''), r.owner_id)
+                     FROM roles r JOIN role_access_profiles x ON x.role_id = r.id
+                     JOIN access_profiles p ON p.id = x.access_profile_id AND p.removed_at IS NULL
+                     WHERE {cond}"
+                ),
+                args,
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+async fn resolve_reviewers(
+    c: &mut PgConnection,
+    g: &Generation,
+    report: &mut GenerationReport,
+) -> Result<(), StoreError> {
+    exec(
+        c,
+        "UPDATE gen_items SET reviewer_id = NULL
+         WHERE reviewer_id IS NOT NULL AND NOT EXISTS
+            (SELECT 1 FROM identities r WHERE r.id = gen_items.reviewer_id
+             AND r.active AND r.removed_at IS NULL)",
+    )
+    .await?;
+    exec(
+        c,
+        "UPDATE gen_items SET rerouted_from = reviewer_id,
+            reviewer_id = (SELECT m.id FROM identities s JOIN identities m ON m.id = s.manager_id
+                           WHERE s.id = gen_items.reviewer_id AND m.active AND m.removed_at IS NULL)
+         WHERE reviewer_id = subject_id",
+    )
+    .await?;
+    if let Some(f) = g.fallback_reviewer {
+        exec_args(
+            c,
+            "UPDATE gen_items SET reviewer_id = $1
+             WHERE reviewer_id IS NULL AND subject_id <> $1
+               AND EXISTS (SELECT 1 FROM identities WHERE id = $1 AND active AND removed_at IS NULL)"
+                .into(),
+            vec![Arg::Text(f.to_string())],
+        )
+        .await?;
+    }
+    let subjects: i64 = sqlx::query_scalar(
+        "SELECT count(DISTINCT subject_id) FROM gen_items
+         WHERE reviewer_id IS NULL AND rerouted_from IS NULL",
+    )
+    .fetch_one(&mut *c)
+    .await
+    .map_err(db_err)?;
+    report.unreviewed_subjects = subjects as u64;
+    let lost: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM gen_items WHERE reviewer_id IS NULL AND rerouted_from IS NOT NULL",
+    )
+    .fetch_one(&mut *c)
+    .await
+    .map_err(db_err)?;
+    report.unassigned_items = lost as u64;
+    exec(c, "DELETE FROM gen_items WHERE reviewer_id IS NULL").await?;
+    let rows = sqlx::query(
+        "SELECT DISTINCT rerouted_from, reviewer_id FROM gen_items
+         WHERE rerouted_from IS NOT NULL ORDER BY 1, 2",
+    )
+    .fetch_all(&mut *c)
+    .await
+    .map_err(db_err)?;
+    report.reassignments = rows
+        .iter()
+        .map(|r| {
+            Ok((
+                id(r, "rerouted_from", "gen_items")?,
+                id(r, "reviewer_id", "gen_items")?,
+            ))
+        })
+        .collect::<Result<_, StoreError>>()?;
+    Ok(())
+}
+
+pub(crate) async fn generate(
+    pool: &PgPool,
+    g: &Generation,
+) -> Result<Option<GenerationReport>, StoreError> {
+    let mut tx = pool.begin().await.map_err(db_err)?;
+    // Locks the campaign row: a second worker generating the same campaign waits, then finds
+    // it STAGED and leaves it alone.
+    if campaign_status(&mut tx, g.campaign_id, true).await? != Some(CampaignStatus::Pending) {
+        return Ok(None);
+    }
+    let cid = g.campaign_id.to_string();
+    exec(
+        &mut tx,
+        "CREATE TEMP TABLE gen_items (
+            subject_id TEXT NOT NULL, access_type TEXT NOT NULL, access_id TEXT NOT NULL,
+            account_id TEXT, assignment_id TEXT, first_seen TIMESTAMPTZ, reviewer_id TEXT,
+            rerouted_from TEXT) ON COMMIT DROP",
+    )
+    .await?;
+    select_candidates(&mut tx, &g.scope).await?;
+    let mut report = GenerationReport::default();
+    resolve_reviewers(&mut tx, g, &mut report).await?;
+    exec(&mut tx, "ANALYZE gen_items").await?;
+
+    exec_args(
+        &mut tx,
+        "CREATE TEMP TABLE gen_certs ON COMMIT DROP AS
+         SELECT reviewer_id,
+                $1 || lpad(to_hex(row_number() OVER (ORDER BY reviewer_id)), 16, '0') AS cert_id,
+                count(*) AS items, count(DISTINCT subject_id) AS subjects
+         FROM gen_items GROUP BY reviewer_id"
+            .into(),
+        vec![Arg::Text(id_prefix())],
+    )
+    .await?;
+    exec(
+        &mut tx,
+        "CREATE UNIQUE INDEX ON gen_certs (reviewer_id); ANALYZE gen_certs",
+    )
+    .await?;
+    report.certifications = sqlx::query(
+        "INSERT INTO certifications (id, campaign_id, name, reviewer_id, reviewer_name,
+            reviewer_email, phase, decisions_total, identities_total, created_at, modified_at)
+         SELECT c.cert_id, $1, replace($2, '{reviewer}', i.display_name), c.reviewer_id,
+            i.display_name, i.email, 'STAGED', c.items, c.subjects, $3, $3
+         FROM gen_certs c JOIN identities i ON i.id = c.reviewer_id",
+    )
+    .bind(&cid)
+    .bind(&g.certification_name)
+    .bind(ts(g.now))
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .rows_affected();
+
+    exec_args(
+        &mut tx,
+        "CREATE TEMP TABLE gen_subjects ON COMMIT DROP AS
+         SELECT c.cert_id, g.subject_id,
+                $1 || lpad(to_hex(row_number() OVER (ORDER BY c.cert_id, g.subject_id)), 16, '0')
+                    AS summary_id,
+                count(*) AS items
+         FROM gen_items g JOIN gen_certs c ON c.reviewer_id = g.reviewer_id
+         GROUP BY c.cert_id, g.subject_id"
+            .into(),
+        vec![Arg::Text(id_prefix())],
+    )
+    .await?;
+    exec(
+        &mut tx,
+        "CREATE UNIQUE INDEX ON gen_subjects (cert_id, subject_id); ANALYZE gen_subjects",
+    )
+    .await?;
+    exec(
+        &mut tx,
+        "INSERT INTO certification_subjects (id, certification_id, subject_id, name, items_total)
+         SELECT s.summary_id, s.cert_id, s.subject_id,
+            coalesce((SELECT display_name FROM identities WHERE id = s.subject_id),
+                     (SELECT name FROM roles WHERE id = s.subject_id),
+                     (SELECT name FROM accounts WHERE id = s.subject_id), ''),
+            s.items
+         FROM gen_subjects s",
+    )
+    .await?;
+
+    report.items = sqlx::query(
+        "INSERT INTO review_items (id, certification_id, campaign_id, summary_id, subject_id,
+            access_type, access_id, account_id, assignment_id, new_access)
+         SELECT $1 || lpad(to_hex(row_number() OVER
+                    (ORDER BY s.cert_id, g.subject_id, g.access_type, g.access_id, g.account_id)),
+                    16, '0'),
+            s.cert_id, $2, s.summary_id, g.subject_id, g.access_type, g.access_id,
+            g.account_id, g.assignment_id,
+            coalesce($3::timestamptz IS NOT NULL AND g.first_seen > $3::timestamptz, FALSE)
+         FROM gen_items g
+         JOIN gen_certs c ON c.reviewer_id = g.reviewer_id
+         JOIN gen_subjects s ON s.cert_id = c.cert_id AND s.subject_id = g.subject_id",
+    )
+    .bind(id_prefix())
+    .bind(&cid)
+    .bind(g.new_access_since.map(ts))
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .rows_affected();
+
+    snapshot(&mut tx, &cid).await?;
+
+    let alerts_text: String =
+        sqlx::query_scalar("SELECT alerts::text FROM campaigns WHERE id = $1")
+            .bind(&cid)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?;
+    let mut alerts: Vec<Alert> =
+        serde_json::from_str(&alerts_text).map_err(|e| StoreError::corrupt("campaigns", e))?;
+    alerts.extend(recert_store::campaigns::generation_alerts(
+        &report,
+        g.fallback_reviewer.is_some(),
+    ));
+    sqlx::query(
+        "UPDATE campaigns SET status = 'STAGED', total_certifications = $2,
+            completed_certifications = 0, generated_at = $3, modified_at = $3, alerts = $4::jsonb
+         WHERE id = $1",
+    )
+    .bind(&cid)
+    .bind(report.certifications as i64)
+    .bind(ts(g.now))
+    .bind(to_json(&alerts))
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let trails: Vec<ReassignmentTrail> = report
+        .reassignments
+        .iter()
+        .map(|(from, to)| ReassignmentTrail {
+            previous_owner: *from,
+            new_owner: *to,
+            reassignment_type: "AUTOMATIC_REASSIGNMENT".into(),
+        })
+        .collect();
+    sqlx::query(
+        "UPDATE certification_tasks SET status = 'SUCCESS', reassignment_trails = $2::jsonb,
+            updated_at = $3
+         WHERE target_id = $1 AND type = 'CAMPAIGN_CREATE'",
+    )
+    .bind(&cid)
+    .bind(to_json(&trails))
+    .bind(ts(g.now))
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(Some(report))
+}
+
+async fn snapshot(c: &mut PgConnection, cid: &str) -> Result<(), StoreError> {
+    exec(
+        c,
+        "CREATE TEMP TABLE gen_access (access_type TEXT NOT NULL, access_id TEXT NOT NULL,
+            PRIMARY KEY (access_type, access_id)) ON COMMIT DROP;
+         INSERT INTO gen_access SELECT DISTINCT access_type, access_id FROM gen_items
+            WHERE access_type <> 'ACCOUNT' ON CONFLICT DO NOTHING;
+         INSERT INTO gen_access SELECT 'ROLE', subject_id FROM gen_subjects
+            WHERE subject_id IN (SELECT id FROM roles) ON CONFLICT DO NOTHING;
+         INSERT INTO gen_access SELECT DISTINCT 'ACCESS_PROFILE', x.access_profile_id
+            FROM role_access_profiles x
+            JOIN gen_access a ON a.access_type = 'ROLE' AND a.access_id = x.role_id
+            ON CONFLICT DO NOTHING;
+         INSERT INTO gen_access SELECT DISTINCT 'ENTITLEMENT', x.entitlement_id
+            FROM role_entitlements x
+            JOIN gen_access a ON a.access_type = 'ROLE' AND a.access_id = x.role_id
+            ON CONFLICT DO NOTHING;
+         INSERT INTO gen_access SELECT DISTINCT 'ENTITLEMENT', x.entitlement_id
+            FROM access_profile_entitlements x
+            JOIN gen_access a ON a.access_type = 'ACCESS_PROFILE'
+                AND a.access_id = x.access_profile_id
+            ON CONFLICT DO NOTHING;",
+    )
+    .await?;
+    for sql in [
+        "INSERT INTO campaign_access (campaign_id, access_type, access_id, name, description,
+            privileged, source_id, source_name, source_type, attribute_name, attribute_value,
+            owner_id, owner_name, owner_email, permissions, contents)
+         SELECT $1, 'ENTITLEMENT', e.id, e.name, e.description, e.privileged, s.id, s.name,
+            s.source_type, e.attribute_name, e.attribute_value, e.owner_id, o.display_name,
+            o.email, e.permissions, '{}'::jsonb
+         FROM gen_access a JOIN entitlements e ON e.id = a.access_id
+         JOIN sources s ON s.id = e.source_id
+         LEFT JOIN identities o ON o.id = e.owner_id
+         WHERE a.access_type = 'ENTITLEMENT'",
+        "INSERT INTO campaign_access (campaign_id, access_type, access_id, name, description,
+            privileged, source_id, source_name, source_type, owner_id, owner_name, owner_email,
+            contents)
+         SELECT $1, 'ACCESS_PROFILE', p.id, p.name, p.description,
+            EXISTS (SELECT 1 FROM access_profile_entitlements x JOIN entitlements e
+                    ON e.id = x.entitlement_id WHERE x.access_profile_id = p.id AND e.privileged),
+            s.id, s.name, s.source_type, p.owner_id, o.display_name, o.email,
+            jsonb_build_object('entitlements', coalesce((SELECT jsonb_agg(x.entitlement_id)
+                FROM access_profile_entitlements x WHERE x.access_profile_id = p.id), '[]'::jsonb))
+         FROM gen_access a JOIN access_profiles p ON p.id = a.access_id
+         JOIN sources s ON s.id = p.source_id
+         LEFT JOIN identities o ON o.id = p.owner_id
+         WHERE a.access_type = 'ACCESS_PROFILE'",
+        "INSERT INTO campaign_access (campaign_id, access_type, access_id, name, description,
+            privileged, owner_id, owner_name, owner_email, contents)
+         SELECT $1, 'ROLE', r.id, r.name, r.description,
+            EXISTS (SELECT 1 FROM role_entitlements x JOIN entitlements e
+                    ON e.id = x.entitlement_id WHERE x.role_id = r.id AND e.privileged),
+            r.owner_id, o.display_name, o.email,
+            jsonb_build_object(
+                'entitlements', coalesce((SELECT jsonb_agg(x.entitlement_id)
+                    FROM role_entitlements x WHERE x.role_id = r.id), '[]'::jsonb),
+                'accessProfiles', coalesce((SELECT jsonb_agg(x.access_profile_id)
+                    FROM role_access_profiles x WHERE x.role_id = r.id), '[]'::jsonb))
+         FROM gen_access a JOIN roles r ON r.id = a.access_id
+         LEFT JOIN identities o ON o.id = r.owner_id
+         WHERE a.access_type = 'ROLE'",
+        "INSERT INTO campaign_identities (campaign_id, identity_id, name, display_name, email,
+            manager_id, active, lifecycle_state, attributes)
+         SELECT $1, i.id, i.name, i.display_name, i.email, i.manager_id, i.active,
+            i.lifecycle_state, i.attributes
+         FROM identities i
+         WHERE i.id IN (SELECT subject_id FROM gen_subjects UNION SELECT reviewer_id FROM gen_certs)",
+        "INSERT INTO campaign_accounts (campaign_id, account_id, source_id, native_identity, name,
+            disabled, locked, created_at, updated_at)
+         SELECT $1, ac.id, ac.source_id, ac.native_identity, ac.name, ac.disabled, ac.locked,
+            ac.created_at, ac.updated_at
+         FROM accounts ac
+         WHERE ac.id IN (SELECT account_id FROM gen_items WHERE account_id IS NOT NULL)",
+    ] {
+        exec_args(c, sql.into(), vec![Arg::Text(cid.to_owned())]).await?;
+    }
+    Ok(())
+}
+
+async fn finish_tasks(
+    c: &mut PgConnection,
+    target: Id,
+    t: TaskType,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE certification_tasks SET status = 'SUCCESS', updated_at = $3
+         WHERE target_id = $1 AND type = $2 AND status IN ('QUEUED', 'IN_PROGRESS')",
+    )
+    .bind(target.to_string())
+    .bind(t.as_str())
+    .bind(ts(now))
+    .execute(&mut *c)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+pub(crate) async fn activate(
+    pool: &PgPool,
+    cid: Id,
+    deadline: Timestamp,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let mut tx = pool.begin().await.map_err(db_err)?;
+    let n = sqlx::query(
+        "UPDATE campaigns SET status = 'ACTIVE', deadline = $2, activated_at = $3, modified_at = $3
+         WHERE id = $1 AND status = 'ACTIVATING'",
+    )
+    .bind(cid.to_string())
+    .bind(ts(deadline))
+    .bind(ts(now))
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .rows_affected();
+    if n == 0 {
+        return Ok(false);
+    }
+    sqlx::query(
+        "UPDATE certifications SET phase = 'ACTIVE', due = $2, modified_at = $3
+         WHERE campaign_id = $1 AND phase = 'STAGED'",
+    )
+    .bind(cid.to_string())
+    .bind(ts(deadline))
+    .bind(ts(now))
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    finish_tasks(&mut tx, cid, TaskType::ActivateCampaign, now).await?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(true)
+}
+
+const IN_CAMPAIGN: &str =
+    "certification_id IN (SELECT id FROM certifications WHERE campaign_id = $1)";
+
+/// Turns the REVOKE decisions of the certifications `cert_condition` selects (by `$1` = `arg`)
+/// into remediation items, once each.
+pub(crate) async fn open_remediations(
+    c: &mut PgConnection,
+    cert_condition: &str,
+    arg: &str,
+    now: Timestamp,
+) -> Result<u64, StoreError> {
+    let sql = format!(
+        "INSERT INTO remediation_items (id, item_id, campaign_id, certification_id, identity_id,
+            access_type, access_id, account_id, assignment_id, status, next_attempt_at,
+            created_at, updated_at)
+         SELECT $2 || lpad(to_hex(row_number() OVER (ORDER BY ri.id)), 16, '0'), ri.id,
+            ri.campaign_id, ri.certification_id, ri.subject_id, ri.access_type, ri.access_id,
+            ri.account_id, ri.assignment_id, 'OPEN', $3, $3, $3
+         FROM review_items ri
+         WHERE {cert_condition} AND ri.decision = 'REVOKE'
+         ON CONFLICT (item_id) DO NOTHING"
+    );
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(arg)
+        .bind(id_prefix())
+        .bind(ts(now))
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected())
+        .map_err(db_err)
+}
+
+pub(crate) async fn complete(
+    pool: &PgPool,
+    cid: Id,
+    decision: Decision,
+    now: Timestamp,
+) -> Result<Option<u64>, StoreError> {
+    let mut tx = pool.begin().await.map_err(db_err)?;
+    if campaign_status(&mut tx, cid, true).await? != Some(CampaignStatus::Completing) {
+        return Ok(None);
+    }
+    let k = cid.to_string();
+    let auto = sqlx::query(AssertSqlSafe(format!(
+        "UPDATE review_items SET decision = $2, decided_at = $3, decided_by = NULL,
+            comments = coalesce(comments, 'Decided automatically when the campaign was completed')
+         WHERE {IN_CAMPAIGN} AND decision IS NULL"
+    )))
+    .bind(&k)
+    .bind(decision.as_str())
+    .bind(ts(now))
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .rows_affected();
+    sqlx::query(AssertSqlSafe(format!(
+        "UPDATE certification_subjects SET items_decided = items_total WHERE {IN_CAMPAIGN}"
+    )))
+    .bind(&k)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    sqlx::query(
+        "UPDATE certifications SET decisions_made = decisions_total,
+            identities_completed = identities_total, phase = 'SIGNED',
+            signed_at = coalesce(signed_at, $2), modified_at = $2
+         WHERE campaign_id = $1",
+    )
+    .bind(&k)
+    .bind(ts(now))
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    open_remediations(&mut tx, IN_CAMPAIGN, &k, now).await?;
+    sqlx::query(
+        "UPDATE campaigns SET status = 'COMPLETED', completed_at = $2, modified_at = $2,
+            completed_certifications = total_certifications
+         WHERE id = $1",
+    )
+    .bind(&k)
+    .bind(ts(now))
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    finish_tasks(&mut tx, cid, TaskType::CompleteCampaign, now).await?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(Some(auto))
+}
+
+pub(crate) async fn delete(pool: &PgPool, cid: Id) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await.map_err(db_err)?;
+    for sql in [
+        "DELETE FROM review_items WHERE certification_id IN
+            (SELECT id FROM certifications WHERE campaign_id = $1)",
+        "DELETE FROM certification_subjects WHERE certification_id IN
+            (SELECT id FROM certifications WHERE campaign_id = $1)",
+        "DELETE FROM certification_tasks WHERE target_id IN
+            (SELECT id FROM certifications WHERE campaign_id = $1)",
+        "DELETE FROM certifications WHERE campaign_id = $1",
+        "DELETE FROM campaign_identities WHERE campaign_id = $1",
+        "DELETE FROM campaign_access WHERE campaign_id = $1",
+        "DELETE FROM campaign_accounts WHERE campaign_id = $1",
+        "DELETE FROM report_chunks WHERE report_id IN
+            (SELECT id FROM campaign_reports WHERE campaign_id = $1)",
+        "DELETE FROM campaign_reports WHERE campaign_id = $1",
+        "DELETE FROM certification_tasks WHERE target_id = $1",
+        "DELETE FROM campaigns WHERE id = $1",
+    ] {
+        sqlx::query(sql)
+            .bind(cid.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+    }
+    tx.commit().await.map_err(db_err)
+}
+
+pub(crate) async fn fail(
+    pool: &PgPool,
+    cid: Id,
+    message: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await.map_err(db_err)?;
+    let alerts: Option<String> =
+        sqlx::query_scalar("SELECT alerts::text FROM campaigns WHERE id = $1 FOR UPDATE")
+            .bind(cid.to_string())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+    let Some(alerts) = alerts else {
+        return Ok(());
+    };
+    let mut alerts: Vec<Alert> =
+        serde_json::from_str(&alerts).map_err(|e| StoreError::corrupt("campaigns", e))?;
+    alerts.push(Alert {
+        level: AlertLevel::Error,
+        text: message.to_owned(),
+    });
+    sqlx::query(
+        "UPDATE campaigns SET status = 'ERROR', alerts = $2::jsonb, modified_at = $3 WHERE id = $1",
+    )
+    .bind(cid.to_string())
+    .bind(to_json(&alerts))
+    .bind(ts(now))
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    sqlx::query(
+        "UPDATE certification_tasks SET status = 'ERROR', errors = $2::jsonb, updated_at = $3
+         WHERE target_id = $1 AND status IN ('QUEUED', 'IN_PROGRESS')",
+    )
+    .bind(cid.to_string())
+    .bind(to_json(&[message]))
+    .bind(ts(now))
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    tx.commit().await.map_err(db_err)
+}
+
+pub(crate) async fn reassign(
+    pool: &PgPool,
+    campaign_id: Id,
+    cert_ids: &[Id],
+    to: Id,
+    reason: &str,
+    now: Timestamp,
+) -> Result<Vec<String>, StoreError> {
+    let mut tx = pool.begin().await.map_err(db_err)?;
+    let reviewer = sqlx::query(
+        "SELECT display_name, email FROM identities
+         WHERE id = $1 AND active AND removed_at IS NULL",
+    )
+    .bind(to.to_string())
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let Some(reviewer) = reviewer else {
+        return Ok(vec![format!(
+            "identity {to} is not an active identity and cannot review"
+        )]);
+    };
+    let name = text(&reviewer, "display_name")?;
+    let email = opt_text(&reviewer, "email")?;
+    let mut errors = Vec::new();
+    for cert in cert_ids {
+        let row =
+            sqlx::query("SELECT campaign_id, phase FROM certifications WHERE id = $1 FOR UPDATE")
+                .bind(cert.to_string())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        let Some(row) = row else {
+            errors.push(format!("certification {cert} does not exist"));
+            continue;
+        };
+        if text(&row, "campaign_id")? != campaign_id.to_string() {
+            errors.push(format!(
+                "certification {cert} is not in campaign {campaign_id}"
+            ));
+            continue;
+        }
+        if text(&row, "phase")? == CertificationPhase::Signed.as_str() {
+            errors.push(format!(
+                "certification {cert} is signed off and cannot move"
+            ));
+            continue;
+        }
+        let own: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM certification_subjects
+             WHERE certification_id = $1 AND subject_id = $2)",
+        )
+        .bind(cert.to_string())
+        .bind(to.to_string())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if own {
+            errors.push(format!(
+                "certification {cert} reviews {to}'s own access; nobody reviews themselves"
+            ));
+            continue;
+        }
+        sqlx::query(
+            "UPDATE certifications SET
+                reassigned_from_id = id, reassigned_from_name = name,
+                reassigned_from_reviewer_id = reviewer_id,
+                reassigned_from_reviewer_name = reviewer_name,
+                reassigned_from_reviewer_email = reviewer_email,
+                reassignment_comment = $5,
+                reviewer_id = $2, reviewer_name = $3, reviewer_email = $4, modified_at = $6
+             WHERE id = $1",
+        )
+        .bind(cert.to_string())
+        .bind(to.to_string())
+        .bind(&name)
+        .bind(&email)
+        .bind(reason)
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    }
+    tx.commit().await.map_err(db_err)?;
+    Ok(errors)
+}
+
+fn task_from_row(r: &PgRow) -> Result<CertificationTask, StoreError> {
+    let t = "certification_tasks";
+    Ok(CertificationTask {
+        id: id(r, "id", t)?,
+        task_type: TaskType::parse(&text(r, "type")?)
+            .ok_or_else(|| StoreError::corrupt(t, "unknown task type"))?,
+        target_type: if text(r, "target_type")? == "CAMPAIGN" {
+            "CAMPAIGN"
+        } else {
+            "CERTIFICATION"
+        },
+        target_id: id(r, "target_id", t)?,
+        status: TaskStatus::parse(&text(r, "status")?)
+            .ok_or_else(|| StoreError::corrupt(t, "unknown task status"))?,
+        errors: json(r, "errors", t)?,
+        trails: json(r, "reassignment_trails", t)?,
+        request: json(r, "request", t)?,
+        requested_by: opt_id(r, "requested_by", t)?,
+        created: at(r, "created_at")?,
+        updated: at(r, "updated_at")?,
+    })
+}
+
+const TASK_COLUMNS: &str = "id, type, target_type, target_id, status, errors::text AS errors,
+    reassignment_trails::text AS reassignment_trails, request::text AS request, requested_by,
+    created_at, updated_at";
+
+pub(crate) async fn tasks_of(
+    pool: &PgPool,
+    target: Id,
+) -> Result<Vec<CertificationTask>, StoreError> {
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {TASK_COLUMNS} FROM certification_tasks WHERE target_id = $1
+         ORDER BY created_at, id"
+    )))
+    .bind(target.to_string())
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?;
+    rows.iter().map(task_from_row).collect()
+}
+
+pub(crate) async fn remediation_items(
+    pool: &PgPool,
+    campaign: Id,
+) -> Result<Vec<RemediationItem>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, item_id, campaign_id, certification_id, identity_id, access_type, access_id,
+            account_id, status, attempts, last_error, created_at, updated_at, completed_at
+         FROM remediation_items WHERE campaign_id = $1 ORDER BY id",
+    )
+    .bind(campaign.to_string())
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?;
+    let t = "remediation_items";
+    rows.iter()
+        .map(|r| {
+            Ok(RemediationItem {
+                id: id(r, "id", t)?,
+                item_id: id(r, "item_id", t)?,
+                campaign_id: id(r, "campaign_id", t)?,
+                certification_id: id(r, "certification_id", t)?,
+                identity_id: id(r, "identity_id", t)?,
+                access_type: text(r, "access_type")?,
+                access_id: id(r, "access_id", t)?,
+                account_id: opt_id(r, "account_id", t)?,
+                status: text(r, "status")?,
+                attempts: int(r, "attempts")?,
+                last_error: opt_text(r, "last_error")?,
+                created: at(r, "created_at")?,
+                updated: at(r, "updated_at")?,
+                completed: opt_at(r, "completed_at")?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn task(pool: &PgPool, tid: Id) -> Result<Option<CertificationTask>, StoreError> {
+    let row = sqlx::query(
+        "SELECT id, type, target_type, target_id, status, errors::text AS errors,
+            reassignment_trails::text AS reassignment_trails, request::text AS request,
+            requested_by, created_at, updated_at
+         FROM certification_tasks WHERE id = $1",
+    )
+    .bind(tid.to_string())
+    .fetch_optional(pool)
+    .await
+    .map_err(db_err)?;
+    row.as_ref().map(task_from_row).transpose()
+}
+
+pub(crate) async fn set_task_status(
+    pool: &PgPool,
+    tid: Id,
+    status: TaskStatus,
+    errors: &[String],
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE certification_tasks SET status = $2, errors = $3::jsonb, updated_at = $4
+         WHERE id = $1",
+    )
+    .bind(tid.to_string())
+    .bind(status.as_str())
+    .bind(to_json(&errors))
+    .bind(ts(now))
+    .execute(pool)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+pub(crate) async fn certifications(
+    pool: &PgPool,
+    campaign: Id,
+) -> Result<Vec<Certification>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, campaign_id, name, reviewer_id, reviewer_name, reviewer_email, phase, due,
+            signed_at, decisions_made, decisions_total, identities_completed, identities_total,
+            reassignment_comment, created_at, modified_at
+         FROM certifications WHERE campaign_id = $1 ORDER BY reviewer_name, id",
+    )
+    .bind(campaign.to_string())
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?;
+    let t = "certifications";
+    rows.iter()
+        .map(|r| {
+            Ok(Certification {
+                id: id(r, "id", t)?,
+                campaign_id: id(r, "campaign_id", t)?,
+                name: text(r, "name")?,
+                reviewer_id: id(r, "reviewer_id", t)?,
+                reviewer_name: text(r, "reviewer_name")?,
+                reviewer_email: opt_text(r, "reviewer_email")?,
+                phase: parse(r, "phase", t)?,
+                due: opt_at(r, "due")?,
+                signed: opt_at(r, "signed_at")?,
+                decisions_made: int(r, "decisions_made")?,
+                decisions_total: int(r, "decisions_total")?,
+                identities_completed: int(r, "identities_completed")?,
+                identities_total: int(r, "identities_total")?,
+                reassignment_comment: opt_text(r, "reassignment_comment")?,
+                created: at(r, "created_at")?,
+                modified: at(r, "modified_at")?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn items(pool: &PgPool, cert: Id) -> Result<Vec<ReviewItem>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, certification_id, subject_id, access_type, access_id, account_id,
+            new_access, decision, comments
+         FROM review_items WHERE certification_id = $1 ORDER BY id",
+    )
+    .bind(cert.to_string())
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?;
+    let t = "review_items";
+    rows.iter()
+        .map(|r| {
+            Ok(ReviewItem {
+                id: id(r, "id", t)?,
+                certification_id: id(r, "certification_id", t)?,
+                subject_id: id(r, "subject_id", t)?,
+                access_type: text(r, "access_type")?,
+                access_id: id(r, "access_id", t)?,
+                account_id: opt_id(r, "account_id", t)?,
+                new_access: flag(r, "new_access")?,
+                decision: opt_text(r, "decision")?
+                    .map(|d| d.parse().map_err(|e: String| StoreError::corrupt(t, e)))
+                    .transpose()?,
+                comments: opt_text(r, "comments")?,
+            })
+        })
+        .collect()
+}

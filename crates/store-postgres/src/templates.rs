@@ -1,0 +1,189 @@
+//! Campaign templates and small settings on PostgreSQL.
+
+use recert_domain::review::CampaignTemplate;
+use recert_domain::{Id, Timestamp};
+use recert_store::campaigns::{order_by, template_column, template_sort_column};
+use recert_store::sql::{Placeholder, render};
+use recert_store::{ListQuery, Page, StoreError};
+use sqlx::postgres::PgRow;
+use sqlx::{AssertSqlSafe, PgPool, Row};
+
+use crate::params::bind_params;
+use crate::queries::{at, id, json, opt_at, opt_id, opt_text, text};
+use crate::{db_err, ts};
+
+const COLUMNS: &str = "id, name, description, owner_id, deadline_duration, \
+    campaign::text AS campaign, schedule::text AS schedule, next_run_at, created_at, modified_at";
+
+fn from_row(r: &PgRow) -> Result<CampaignTemplate, StoreError> {
+    let t = "campaign_templates";
+    Ok(CampaignTemplate {
+        id: id(r, "id", t)?,
+        name: text(r, "name")?,
+        description: text(r, "description")?,
+        owner_id: opt_id(r, "owner_id", t)?,
+        deadline_duration: opt_text(r, "deadline_duration")?,
+        campaign: json(r, "campaign", t)?,
+        schedule: opt_text(r, "schedule")?
+            .map(|s| serde_json::from_str(&s).map_err(|e| StoreError::corrupt(t, e)))
+            .transpose()?,
+        next_run_at: opt_at(r, "next_run_at")?,
+        created: at(r, "created_at")?,
+        modified: opt_at(r, "modified_at")?,
+    })
+}
+
+fn bind_all<'q>(
+    q: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    t: &CampaignTemplate,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    q.bind(t.id.to_string())
+        .bind(t.name.clone())
+        .bind(t.description.clone())
+        .bind(t.owner_id.map(|i| i.to_string()))
+        .bind(t.deadline_duration.clone())
+        .bind(t.campaign.to_string())
+        .bind(t.schedule.as_ref().map(|s| s.to_string()))
+        .bind(t.next_run_at.map(ts))
+        .bind(ts(t.created))
+        .bind(t.modified.map(ts))
+}
+
+pub(crate) async fn create(pool: &PgPool, t: &CampaignTemplate) -> Result<(), StoreError> {
+    bind_all(
+        sqlx::query(
+            "INSERT INTO campaign_templates (id, name, description, owner_id, deadline_duration,
+                campaign, schedule, next_run_at, created_at, modified_at)
+             VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9, $10)",
+        ),
+        t,
+    )
+    .execute(pool)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+pub(crate) async fn update(pool: &PgPool, t: &CampaignTemplate) -> Result<bool, StoreError> {
+    let n = bind_all(
+        sqlx::query(
+            "UPDATE campaign_templates SET name = $2, description = $3, owner_id = $4,
+                deadline_duration = $5, campaign = $6::jsonb, schedule = $7::jsonb,
+                next_run_at = $8, created_at = $9, modified_at = $10
+             WHERE id = $1",
+        ),
+        t,
+    )
+    .execute(pool)
+    .await
+    .map_err(db_err)?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+pub(crate) async fn get(pool: &PgPool, tid: Id) -> Result<Option<CampaignTemplate>, StoreError> {
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM campaign_templates WHERE id = $1"
+    )))
+    .bind(tid.to_string())
+    .fetch_optional(pool)
+    .await
+    .map_err(db_err)?;
+    row.as_ref().map(from_row).transpose()
+}
+
+pub(crate) async fn delete(pool: &PgPool, tid: Id) -> Result<bool, StoreError> {
+    let n = sqlx::query("DELETE FROM campaign_templates WHERE id = $1")
+        .bind(tid.to_string())
+        .execute(pool)
+        .await
+        .map_err(db_err)?
+        .rows_affected();
+    Ok(n == 1)
+}
+
+pub(crate) async fn list(
+    pool: &PgPool,
+    q: &ListQuery,
+) -> Result<Page<CampaignTemplate>, StoreError> {
+    let (cond, values) = match &q.filter {
+        Some(f) => render(f, &template_column, Placeholder::Dollar, 1)
+            .map_err(|e| StoreError::Database(e.0))?,
+        None => ("TRUE".to_owned(), Vec::new()),
+    };
+    let total = if q.paging.count {
+        let sql = format!("SELECT count(*) FROM campaign_templates WHERE {cond}");
+        let row = bind_params(sqlx::query(AssertSqlSafe(sql)), &values)
+            .fetch_one(pool)
+            .await
+            .map_err(db_err)?;
+        Some(row.try_get::<i64, _>(0).map_err(db_err)? as u64)
+    } else {
+        None
+    };
+    if q.paging.limit == 0 {
+        return Ok(Page {
+            items: Vec::new(),
+            total,
+        });
+    }
+    let order = order_by(&q.sorters, template_sort_column, "created_at DESC, id DESC");
+    let n = values.len();
+    let sql = format!(
+        "SELECT {COLUMNS} FROM campaign_templates WHERE {cond} {order} LIMIT ${} OFFSET ${}",
+        n + 1,
+        n + 2
+    );
+    let rows = bind_params(sqlx::query(AssertSqlSafe(sql)), &values)
+        .bind(i64::from(q.paging.limit))
+        .bind(q.paging.offset.min(i64::MAX as u64) as i64)
+        .fetch_all(pool)
+        .await
+        .map_err(db_err)?;
+    let items = rows.iter().map(from_row).collect::<Result<_, _>>()?;
+    Ok(Page { items, total })
+}
+
+pub(crate) async fn last_completed_generation(
+    pool: &PgPool,
+    template: Id,
+) -> Result<Option<Timestamp>, StoreError> {
+    let t: Option<time::OffsetDateTime> = sqlx::query_scalar(
+        "SELECT max(generated_at) FROM campaigns WHERE template_id = $1 AND status = 'COMPLETED'",
+    )
+    .bind(template.to_string())
+    .fetch_one(pool)
+    .await
+    .map_err(db_err)?;
+    Ok(t.map(Timestamp::from_datetime))
+}
+
+pub(crate) async fn setting(
+    pool: &PgPool,
+    key: &str,
+) -> Result<Option<serde_json::Value>, StoreError> {
+    let s: Option<String> = sqlx::query_scalar("SELECT value::text FROM settings WHERE key = $1")
+        .bind(key)
+        .fetch_optional(pool)
+        .await
+        .map_err(db_err)?;
+    s.map(|s| serde_json::from_str(&s).map_err(|e| StoreError::corrupt("settings", e)))
+        .transpose()
+}
+
+pub(crate) async fn put_setting(
+    pool: &PgPool,
+    key: &str,
+    value: &serde_json::Value,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO settings (key, value) VALUES ($1, $2::jsonb)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )
+    .bind(key)
+    .bind(value.to_string())
+    .execute(pool)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
