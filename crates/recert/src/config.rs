@@ -20,6 +20,16 @@ pub struct Config {
     pub postgres: PostgresConfig,
     pub auth: AuthConfig,
     pub rate_limit: RateLimitConfig,
+    pub campaigns: CampaignsConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct CampaignsConfig {
+    /// The identity (32-hex id) who reviews whoever has no reviewer: people without a manager,
+    /// sources without an owner, and self-reviews with nobody above. Empty: nobody; such
+    /// access is left out of the campaign with a warning.
+    pub fallback_reviewer: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -94,6 +104,7 @@ impl Default for Config {
             postgres: PostgresConfig::default(),
             auth: AuthConfig::default(),
             rate_limit: RateLimitConfig::default(),
+            campaigns: CampaignsConfig::default(),
         }
     }
 }
@@ -159,6 +170,11 @@ where
 }
 
 impl Config {
+    /// The fallback reviewer, when one is configured.
+    pub fn fallback_reviewer(&self) -> Option<recert_domain::Id> {
+        recert_domain::Id::parse(&self.campaigns.fallback_reviewer).ok()
+    }
+
     /// Builds the configuration from its layers. `file` is the TOML file named by `--config` /
     /// `RECERT_CONFIG`; `env` reads the environment (a parameter so tests can supply their own).
     pub fn load(
@@ -198,6 +214,9 @@ impl Config {
         }
         if let Some(v) = env_parse(env, "RECERT_RATE_LIMIT_WINDOW_SECONDS")? {
             cfg.rate_limit.window_seconds = v;
+        }
+        if let Some(v) = env("RECERT_CAMPAIGNS_FALLBACK_REVIEWER") {
+            cfg.campaigns.fallback_reviewer = v;
         }
         if let Some(v) = &flags.database_url {
             cfg.database_url = v.clone();
@@ -242,6 +261,14 @@ impl Config {
         }
         if self.rate_limit.requests == 0 || self.rate_limit.window_seconds == 0 {
             bail!("rate_limit.requests and rate_limit.window_seconds must be at least 1");
+        }
+        if !self.campaigns.fallback_reviewer.is_empty()
+            && recert_domain::Id::parse(&self.campaigns.fallback_reviewer).is_err()
+        {
+            bail!(
+                "campaigns.fallback_reviewer '{}' is not an identity id (32 hexadecimal characters)",
+                self.campaigns.fallback_reviewer
+            );
         }
         if self.sqlite.readers == 0 || self.postgres.max_connections == 0 {
             bail!("sqlite.readers and postgres.max_connections must be at least 1");

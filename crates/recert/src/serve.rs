@@ -72,7 +72,18 @@ pub(crate) async fn run(cfg: &Config, args: ServeArgs) -> Result<()> {
         &recert_domain::Id::generate().to_string()[20..]
     );
     tracing::info!(runner = owner, "job runner started");
-    let runner = Runner::new(store.clone(), clock.clone(), owner);
+    let campaigns = recert_core::campaigns::Campaigns::new(
+        store.clone(),
+        clock.clone(),
+        recert_core::campaigns::CampaignOptions {
+            fallback_reviewer: cfg.fallback_reviewer(),
+        },
+    );
+    let mut runner = Runner::new(store.clone(), clock.clone(), owner);
+    let campaign_jobs = campaigns.jobs();
+    for kind in recert_core::campaigns::JOB_KINDS {
+        runner = runner.handle(kind, campaign_jobs.clone());
+    }
     let jobs =
         tokio::spawn(runner.run(std::time::Duration::from_secs(1), stopped(stop_rx.clone())));
     let state = AppState {
@@ -80,6 +91,7 @@ pub(crate) async fn run(cfg: &Config, args: ServeArgs) -> Result<()> {
         clock,
         auth: Arc::new(auth),
         limiter,
+        campaigns,
     };
     recert_server::serve(listener, state, stopped(stop_rx)).await?;
     // The runner finishes the job in hand before it stops.

@@ -2,10 +2,12 @@
 //! calls and back; no business rule lives here.
 
 mod caller;
+mod campaigns;
 pub mod error;
 mod health;
 mod oauth;
 mod request_log;
+mod wire;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -14,6 +16,7 @@ use axum::Router;
 use axum::routing::{get, post};
 use recert_core::auth::Auth;
 use recert_core::auth::ratelimit::RateLimiter;
+use recert_core::campaigns::Campaigns;
 use recert_domain::Clock;
 use recert_store::Store;
 use tokio::net::TcpListener;
@@ -29,6 +32,7 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     /// `None` when rate limiting is configured off.
     pub limiter: Option<Arc<RateLimiter>>,
+    pub campaigns: Campaigns,
 }
 
 /// All routes, with their layers and state.
@@ -43,6 +47,8 @@ pub fn routes() -> Router<AppState> {
         .route("/readyz", get(health::readyz))
         .route("/oauth/token", post(oauth::token))
         .route("/oauth/info", get(oauth::info))
+        .nest("/v3/campaigns", campaigns::routes())
+        .nest("/campaigns/v1", campaigns::routes())
 }
 
 /// Adds the layers every route has (the request log with its tracking id) and the state.

@@ -181,10 +181,26 @@ const ROLES: [ClientRole; 5] = [
     ClientRole::User,
 ];
 
-const ROUTES: &[Route] = &[Route {
-    path: "/oauth/info",
-    by_role: [200, 200, 200, 200, 200],
-}];
+const ROUTES: &[Route] = &[
+    Route {
+        path: "/oauth/info",
+        by_role: [200, 200, 200, 200, 200],
+    },
+    // Campaigns are listed for the administrators and REPORT_ADMIN; an OPERATOR reaches only
+    // the campaigns it created (so a campaign it did not create is not found).
+    Route {
+        path: "/v3/campaigns",
+        by_role: [200, 200, 403, 200, 403],
+    },
+    Route {
+        path: "/campaigns/v1",
+        by_role: [200, 200, 403, 200, 403],
+    },
+    Route {
+        path: "/v3/campaigns/0000000000000000000000000000abcd",
+        by_role: [404, 404, 404, 404, 403],
+    },
+];
 
 fn assert_401(what: &str, status: StatusCode, headers: &reqwest::header::HeaderMap, body: &Value) {
     assert_eq!(status, 401, "{what}: {body}");

@@ -94,11 +94,26 @@ pub async fn app(limit: Option<RateLimit>) -> App {
     let auth = Auth::start(store.clone(), shared_clock.clone(), Duration::hours(12))
         .await
         .unwrap();
+    let campaigns = recert_core::campaigns::Campaigns::new(
+        store.clone(),
+        shared_clock.clone(),
+        recert_core::campaigns::CampaignOptions {
+            fallback_reviewer: Some(fixture_id(1, 1)),
+        },
+    );
+    // The background jobs run as in `recert serve`.
+    let mut runner =
+        recert_core::jobs::Runner::new(store.clone(), shared_clock.clone(), "test-runner");
+    for kind in recert_core::campaigns::JOB_KINDS {
+        runner = runner.handle(kind, campaigns.jobs());
+    }
+    tokio::spawn(runner.run(std::time::Duration::from_millis(20), std::future::pending()));
     let state = AppState {
         store: store.clone(),
         clock: shared_clock,
         auth: Arc::new(auth),
         limiter: limit.map(|l| Arc::new(RateLimiter::new(l))),
+        campaigns,
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -164,6 +179,42 @@ impl App {
         let headers = res.headers().clone();
         let body = res.json::<Value>().await.unwrap_or(Value::Null);
         (status, headers, body)
+    }
+}
+
+impl App {
+    /// Any method, with an optional JSON body.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = res.json::<Value>().await.unwrap_or(Value::Null);
+        (status, headers, body)
+    }
+
+    /// Polls `path` until `done` holds for its body (background jobs), for up to 10 s.
+    pub async fn wait_for(&self, path: &str, token: &str, done: impl Fn(&Value) -> bool) -> Value {
+        for _ in 0..500 {
+            let (s, _, body) = self.get(path, Some(token)).await;
+            if s == 200 && done(&body) {
+                return body;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("{path} never reached the expected state");
     }
 }
 
