@@ -8,4 +8,6 @@ pub mod clients;
 pub mod demo;
 pub mod import;
 pub mod jobs;
+pub mod remediation;
+pub mod reports;
 pub mod webhook;

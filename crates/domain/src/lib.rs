@@ -6,6 +6,7 @@ pub mod campaign;
 mod client;
 pub mod filter;
 mod id;
+pub mod iso_duration;
 mod job;
 mod model;
 pub mod placeholders;

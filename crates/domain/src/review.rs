@@ -348,3 +348,203 @@ pub struct RemediationItem {
     pub updated: Timestamp,
     pub completed: Option<Timestamp>,
 }
+
+/// The four reports SailPoint defines for a campaign, each a CSV built in the background.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ReportType {
+    /// One row per review item: who reviews what.
+    CampaignComposition,
+    /// One row per remediation item: where each revoked grant is on its way out.
+    CampaignRemediationStatus,
+    /// One row per review item, with its decision.
+    CampaignStatus,
+    /// One row per certification: each reviewer's progress and sign-off.
+    CertificationSignoff,
+}
+
+impl ReportType {
+    pub const ALL: [ReportType; 4] = [
+        Self::CampaignComposition,
+        Self::CampaignRemediationStatus,
+        Self::CampaignStatus,
+        Self::CertificationSignoff,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::CampaignComposition => "CAMPAIGN_COMPOSITION_REPORT",
+            Self::CampaignRemediationStatus => "CAMPAIGN_REMEDIATION_STATUS_REPORT",
+            Self::CampaignStatus => "CAMPAIGN_STATUS_REPORT",
+            Self::CertificationSignoff => "CERTIFICATION_SIGNOFF_REPORT",
+        }
+    }
+
+    /// The report's name, as SailPoint shows it (and as its file is named).
+    pub fn title(&self) -> &'static str {
+        match self {
+            Self::CampaignComposition => "Campaign Composition Report",
+            Self::CampaignRemediationStatus => "Campaign Remediation Status Report",
+            Self::CampaignStatus => "Campaign Status Report",
+            Self::CertificationSignoff => "Certification Signoff Report",
+        }
+    }
+}
+
+impl std::fmt::Display for ReportType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ReportType {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s)
+            .ok_or_else(|| {
+                let all: Vec<&str> = Self::ALL.iter().map(|t| t.as_str()).collect();
+                format!("'{s}' is not a report type; use one of {}", all.join(", "))
+            })
+    }
+}
+
+/// Where a report is: `PENDING` while it is built, then `SUCCESS` or `ERROR`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReportStatus {
+    Pending,
+    Success,
+    Error,
+}
+
+impl ReportStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Pending => "PENDING",
+            Self::Success => "SUCCESS",
+            Self::Error => "ERROR",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Pending, Self::Success, Self::Error]
+            .into_iter()
+            .find(|x| x.as_str() == s)
+    }
+}
+
+/// A campaign report as stored: one per campaign and type. Running it again rebuilds it under
+/// the same id; its CSV is stored in chunks of about a megabyte.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CampaignReport {
+    pub id: Id,
+    pub campaign_id: Id,
+    pub report_type: ReportType,
+    pub status: ReportStatus,
+    /// Data rows (the header not counted) of the last successful build.
+    pub row_count: u64,
+    /// Why the last build failed, when `status` is `ERROR`.
+    pub error: Option<String>,
+    pub created: Timestamp,
+    /// When the run in progress was asked for, or when the last build finished.
+    pub last_run_at: Option<Timestamp>,
+}
+
+/// The most identity attribute columns a campaign report may add.
+pub const MAX_REPORT_ATTRIBUTE_COLUMNS: usize = 50;
+
+/// Checks the identity attributes configured as extra report columns: each a name of 1 to 100
+/// ASCII letters, digits, `_`, `-` or `.`, none twice, at most
+/// [`MAX_REPORT_ATTRIBUTE_COLUMNS`]. (The stores look the names up in the identities' attribute
+/// snapshots; the character set keeps them valid as JSON path keys on every backend.)
+pub fn check_report_columns(columns: &[String]) -> Result<(), String> {
+    if columns.len() > MAX_REPORT_ATTRIBUTE_COLUMNS {
+        return Err(format!(
+            "identityAttributeColumns names {} attributes; at most {MAX_REPORT_ATTRIBUTE_COLUMNS} are allowed",
+            columns.len()
+        ));
+    }
+    for (n, c) in columns.iter().enumerate() {
+        let ok = (1..=100).contains(&c.len())
+            && c.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+        if !ok {
+            return Err(format!(
+                "identityAttributeColumns[{n}] '{c}' is not an attribute name (1 to 100 letters, \
+                 digits, '_', '-' or '.')"
+            ));
+        }
+        if columns[..n].contains(c) {
+            return Err(format!(
+                "identityAttributeColumns[{n}] '{c}' is named twice"
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod report_tests {
+    use super::*;
+
+    #[test]
+    fn report_types_read_back_and_unknown_ones_name_the_four() {
+        for t in ReportType::ALL {
+            assert_eq!(t.as_str().parse::<ReportType>(), Ok(t));
+        }
+        let e = "DAILY".parse::<ReportType>().unwrap_err();
+        for t in ReportType::ALL {
+            assert!(e.contains(t.as_str()), "{e}");
+        }
+    }
+
+    #[test]
+    fn report_columns_are_plain_distinct_names() {
+        let ok =
+            |v: &[&str]| check_report_columns(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert!(ok(&[]).is_ok());
+        assert!(ok(&["department", "cost.center", "employee_type-2"]).is_ok());
+        assert!(ok(&[""]).unwrap_err().contains("[0]"));
+        assert!(ok(&["a", "x\"y"]).unwrap_err().contains("[1] 'x\"y'"));
+        assert!(ok(&["a b"]).is_err());
+        assert!(ok(&["dept", "dept"]).unwrap_err().contains("twice"));
+        let many: Vec<String> = (0..51).map(|n| format!("a{n}")).collect();
+        assert!(
+            check_report_columns(&many)
+                .unwrap_err()
+                .contains("at most 50")
+        );
+    }
+}
+
+/// What a remediation delivery carries: the revoked grant as it was reviewed (from the
+/// campaign's snapshot, so a later import does not change it), and the decision.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RemediationDetails {
+    pub campaign_name: Option<String>,
+    pub reviewer_id: Option<Id>,
+    pub reviewer_name: Option<String>,
+    pub reviewer_email: Option<String>,
+    pub identity_name: Option<String>,
+    pub identity_email: Option<String>,
+    pub access_name: Option<String>,
+    pub source_id: Option<Id>,
+    pub source_name: Option<String>,
+    pub native_identity: Option<String>,
+    pub account_name: Option<String>,
+    pub comments: Option<String>,
+    pub proposed_end_date: Option<Timestamp>,
+    pub decided_at: Option<Timestamp>,
+}
+
+/// How one delivery attempt of a remediation item ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryResult {
+    /// The receiver took it (2xx): the item is IN_PROGRESS until it reports back or an import
+    /// shows the access gone.
+    Delivered,
+    /// Try again at `next` (network error, timeout, 408, 429, 5xx).
+    Retry { error: String, next: Timestamp },
+    /// The receiver refused it for good (another 4xx): FAILED.
+    Rejected { error: String },
+}

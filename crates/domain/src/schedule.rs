@@ -217,6 +217,13 @@ impl ValidSchedule {
     pub fn time_zone_name(&self) -> String {
         zone::name(&self.zone)
     }
+
+    /// The zone's offset from UTC at `at` (for formatting local dates), `None` out of range.
+    pub fn offset_at(&self, at: Timestamp) -> Option<time::UtcOffset> {
+        let t = zone::from_timestamp(at)?;
+        let secs = self.zone.to_offset(t).seconds();
+        time::UtcOffset::from_whole_seconds(secs).ok()
+    }
 }
 
 impl TryFrom<Schedule> for ValidSchedule {

@@ -21,6 +21,53 @@ pub struct Config {
     pub auth: AuthConfig,
     pub rate_limit: RateLimitConfig,
     pub campaigns: CampaignsConfig,
+    pub remediation: RemediationConfig,
+    pub jobs: JobsConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobsConfig {
+    /// How long a background job stays claimed by a process without a heartbeat: after a
+    /// crash, another process takes the job up once this has passed.
+    pub lease_seconds: u32,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        JobsConfig { lease_seconds: 60 }
+    }
+}
+
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RemediationConfig {
+    /// Where revoked access is delivered (http://...); empty: no deliveries, remediation items
+    /// wait for an import that shows the access gone.
+    pub webhook_url: String,
+    /// The HMAC-SHA256 key deliveries are signed with; never logged.
+    pub webhook_secret: String,
+    pub webhook_timeout_seconds: u32,
+}
+
+impl Default for RemediationConfig {
+    fn default() -> Self {
+        RemediationConfig {
+            webhook_url: String::new(),
+            webhook_secret: String::new(),
+            webhook_timeout_seconds: 10,
+        }
+    }
+}
+
+impl std::fmt::Debug for RemediationConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RemediationConfig")
+            .field("webhook_url", &redact_url(&self.webhook_url))
+            .field("webhook_secret", &"[redacted]")
+            .field("webhook_timeout_seconds", &self.webhook_timeout_seconds)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
@@ -105,6 +152,8 @@ impl Default for Config {
             auth: AuthConfig::default(),
             rate_limit: RateLimitConfig::default(),
             campaigns: CampaignsConfig::default(),
+            remediation: RemediationConfig::default(),
+            jobs: JobsConfig::default(),
         }
     }
 }
@@ -215,6 +264,18 @@ impl Config {
         if let Some(v) = env_parse(env, "RECERT_RATE_LIMIT_WINDOW_SECONDS")? {
             cfg.rate_limit.window_seconds = v;
         }
+        if let Some(v) = env_parse(env, "RECERT_JOBS_LEASE_SECONDS")? {
+            cfg.jobs.lease_seconds = v;
+        }
+        if let Some(v) = env("RECERT_REMEDIATION_WEBHOOK_URL") {
+            cfg.remediation.webhook_url = v;
+        }
+        if let Some(v) = env("RECERT_REMEDIATION_WEBHOOK_SECRET") {
+            cfg.remediation.webhook_secret = v;
+        }
+        if let Some(v) = env_parse(env, "RECERT_REMEDIATION_WEBHOOK_TIMEOUT_SECONDS")? {
+            cfg.remediation.webhook_timeout_seconds = v;
+        }
         if let Some(v) = env("RECERT_CAMPAIGNS_FALLBACK_REVIEWER") {
             cfg.campaigns.fallback_reviewer = v;
         }
@@ -269,6 +330,18 @@ impl Config {
                 "campaigns.fallback_reviewer '{}' is not an identity id (32 hexadecimal characters)",
                 self.campaigns.fallback_reviewer
             );
+        }
+        if !self.remediation.webhook_url.is_empty() && self.remediation.webhook_secret.len() < 16 {
+            bail!(
+                "remediation.webhook_secret must be at least 16 characters when \
+                 remediation.webhook_url is set (RECERT_REMEDIATION_WEBHOOK_SECRET)"
+            );
+        }
+        if !(3..=3600).contains(&self.jobs.lease_seconds) {
+            bail!("jobs.lease_seconds must be between 3 and 3600");
+        }
+        if !(1..=300).contains(&self.remediation.webhook_timeout_seconds) {
+            bail!("remediation.webhook_timeout_seconds must be between 1 and 300");
         }
         if self.sqlite.readers == 0 || self.postgres.max_connections == 0 {
             bail!("sqlite.readers and postgres.max_connections must be at least 1");

@@ -79,23 +79,77 @@ pub(crate) async fn run(cfg: &Config, args: ServeArgs) -> Result<()> {
             fallback_reviewer: cfg.fallback_reviewer(),
         },
     );
-    let mut runner = Runner::new(store.clone(), clock.clone(), owner);
+    let sender = if cfg.remediation.webhook_url.is_empty() {
+        None
+    } else {
+        Some(
+            recert_core::webhook::WebhookSender::new(
+                recert_core::webhook::WebhookConfig {
+                    url: cfg.remediation.webhook_url.clone(),
+                    secret: cfg.remediation.webhook_secret.clone(),
+                    timeout: std::time::Duration::from_secs(u64::from(
+                        cfg.remediation.webhook_timeout_seconds,
+                    )),
+                },
+                clock.clone(),
+            )
+            .context("remediation.webhook_url")?,
+        )
+    };
+    let remediation =
+        recert_core::remediation::Remediation::new(store.clone(), clock.clone(), sender);
+    let mut runner = Runner::new(store.clone(), clock.clone(), owner)
+        .with_lease(Duration::seconds(i64::from(cfg.jobs.lease_seconds)));
     let campaign_jobs = campaigns.jobs();
     for kind in recert_core::campaigns::JOB_KINDS {
         runner = runner.handle(kind, campaign_jobs.clone());
     }
+    let report_jobs = recert_core::reports::Reports::new(store.clone(), clock.clone()).jobs();
+    for kind in recert_core::reports::REPORT_JOB_KINDS {
+        runner = runner.handle(kind, report_jobs.clone());
+    }
+    runner = runner.handle(
+        recert_core::remediation::DELIVER,
+        Arc::new(recert_core::remediation::RemediationJobs(
+            remediation.clone(),
+        )),
+    );
     let jobs =
         tokio::spawn(runner.run(std::time::Duration::from_secs(1), stopped(stop_rx.clone())));
+    // The schedules of campaign templates: each due occurrence is enqueued once, whichever
+    // process sees it first.
+    let scheduler = {
+        let campaigns = campaigns.clone();
+        let remediation = remediation.clone();
+        let stop = stopped(stop_rx.clone());
+        tokio::spawn(async move {
+            tokio::pin!(stop);
+            loop {
+                if let Err(e) = campaigns.run_due_schedules().await {
+                    tracing::warn!(error = %e, "campaign schedules could not be checked");
+                }
+                if let Err(e) = remediation.enqueue_delivery().await {
+                    tracing::warn!(error = %e, "remediation deliveries could not be queued");
+                }
+                tokio::select! {
+                    _ = &mut stop => break,
+                    _ = tokio::time::sleep(std::time::Duration::from_secs(15)) => {}
+                }
+            }
+        })
+    };
     let state = AppState {
         store,
         clock,
         auth: Arc::new(auth),
         limiter,
         campaigns,
+        remediation,
     };
     recert_server::serve(listener, state, stopped(stop_rx)).await?;
     // The runner finishes the job in hand before it stops.
     let _ = jobs.await;
+    let _ = scheduler.await;
     tracing::info!("stopped");
     Ok(())
 }

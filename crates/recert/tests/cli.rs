@@ -1,43 +1,10 @@
 //! The `recert` binary as a user runs it: real processes, a real SQLite file, a real port.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
-fn recert() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_recert"));
-    // The tests choose their own database and settings; nothing leaks in from the caller.
-    for (k, _) in std::env::vars() {
-        if k.starts_with("RECERT_") {
-            c.env_remove(k);
-        }
-    }
-    c.env("RECERT_LOG_LEVEL", "warn");
-    c
-}
-
-fn run(c: &mut Command) -> Output {
-    c.output().expect("run recert")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn ok(c: &mut Command) -> String {
-    let o = run(c);
-    assert!(o.status.success(), "failed: {}\n{}", stdout(&o), stderr(&o));
-    stdout(&o)
-}
-
-fn db(dir: &Path) -> String {
-    format!("sqlite://{}", dir.join("recert.db").display())
-}
+use common::*;
 
 #[test]
 fn default_config_prints_a_commented_example() {
@@ -125,13 +92,6 @@ fn a_bad_import_fails_with_the_place_and_changes_nothing() {
     assert!(!err.contains("panicked"), "{err}");
 }
 
-fn field<'a>(out: &'a str, name: &str) -> &'a str {
-    out.lines()
-        .find_map(|l| l.strip_prefix(name))
-        .unwrap_or_else(|| panic!("no {name} in {out}"))
-        .trim()
-}
-
 #[test]
 fn admin_clients_are_created_listed_and_revoked() {
     let dir = tempfile::tempdir().unwrap();
@@ -202,71 +162,6 @@ fn admin_clients_are_created_listed_and_revoked() {
     // The stored hash is not the secret.
     let raw = std::fs::read(dir.path().join("recert.db")).unwrap();
     assert!(!raw.windows(secret.len()).any(|w| w == secret.as_bytes()));
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Server {
-    child: Child,
-    addr: String,
-}
-
-impl Server {
-    fn start(database: &str, extra: &[&str]) -> (Server, PathBuf) {
-        let port = free_port();
-        let addr = format!("127.0.0.1:{port}");
-        let log = std::env::temp_dir().join(format!("recert-serve-{port}.log"));
-        let child = recert()
-            .env("RECERT_LOG_LEVEL", "info")
-            .args(["--database", database, "serve", "--listen", &addr])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        let server = Server { child, addr };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let o = run(recert().args([
-                "healthcheck",
-                "--url",
-                &format!("http://{}/readyz", server.addr),
-            ]));
-            if o.status.success() {
-                break;
-            }
-            assert!(Instant::now() < deadline, "server did not become ready");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        (server, log)
-    }
-
-    fn terminate(mut self) -> std::process::ExitStatus {
-        Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(s) = self.child.try_wait().unwrap() {
-                return s;
-            }
-            assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

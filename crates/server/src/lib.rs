@@ -6,7 +6,10 @@ mod campaigns;
 pub mod error;
 mod health;
 mod oauth;
+mod remediation;
+mod reports;
 mod request_log;
+mod templates;
 mod wire;
 
 use std::future::Future;
@@ -33,6 +36,7 @@ pub struct AppState {
     /// `None` when rate limiting is configured off.
     pub limiter: Option<Arc<RateLimiter>>,
     pub campaigns: Campaigns,
+    pub remediation: recert_core::remediation::Remediation,
 }
 
 /// All routes, with their layers and state.
@@ -49,6 +53,13 @@ pub fn routes() -> Router<AppState> {
         .route("/oauth/info", get(oauth::info))
         .nest("/v3/campaigns", campaigns::routes())
         .nest("/campaigns/v1", campaigns::routes())
+        .nest("/v3/campaigns", reports::campaign_routes())
+        .nest("/campaigns/v1", reports::campaign_routes())
+        .nest("/v3/reports", reports::file_routes())
+        .nest("/reports/v1", reports::file_routes())
+        .nest("/v3/campaign-templates", templates::routes())
+        .nest("/campaign-templates/v1", templates::routes())
+        .nest("/remediation/v1", remediation::routes())
 }
 
 /// Adds the layers every route has (the request log with its tracking id) and the state.

@@ -39,7 +39,9 @@ pub(crate) fn bad_request(t: TrackingId, text: &str) -> Response {
 pub(crate) fn campaign_error(t: TrackingId, e: CampaignError) -> Response {
     match e {
         CampaignError::Invalid(m) => bad_request(t, &m),
-        CampaignError::NotFound(_) => error::sailpoint(StatusCode::NOT_FOUND, t, &e.to_string()),
+        CampaignError::NotFound(_) | CampaignError::NotFoundTemplate(_) => {
+            error::sailpoint(StatusCode::NOT_FOUND, t, &e.to_string())
+        }
         CampaignError::Forbidden(m) => error::sailpoint(StatusCode::FORBIDDEN, t, &m),
         CampaignError::Store(s) => error::sailpoint_internal(t, &s),
     }

@@ -200,6 +200,44 @@ const ROUTES: &[Route] = &[
         path: "/v3/campaigns/0000000000000000000000000000abcd",
         by_role: [404, 404, 404, 404, 403],
     },
+    // Templates and their schedules are for the administrators.
+    Route {
+        path: "/v3/campaign-templates",
+        by_role: [200, 200, 403, 403, 403],
+    },
+    Route {
+        path: "/campaign-templates/v1",
+        by_role: [200, 200, 403, 403, 403],
+    },
+    Route {
+        path: "/v3/campaign-templates/0000000000000000000000000000abcd/schedule",
+        by_role: [404, 404, 403, 403, 403],
+    },
+    // Reports: the administrators and REPORT_ADMIN; an OPERATOR only on its own campaigns.
+    Route {
+        path: "/v3/campaigns/0000000000000000000000000000abcd/reports",
+        by_role: [404, 404, 404, 404, 403],
+    },
+    Route {
+        path: "/campaigns/v1/0000000000000000000000000000abcd/reports",
+        by_role: [404, 404, 404, 404, 403],
+    },
+    Route {
+        path: "/v3/campaigns/reports-configuration",
+        by_role: [200, 200, 200, 200, 403],
+    },
+    Route {
+        path: "/campaigns/v1/reports-configuration",
+        by_role: [200, 200, 200, 200, 403],
+    },
+    Route {
+        path: "/v3/reports/0000000000000000000000000000abcd?fileFormat=csv",
+        by_role: [404, 404, 404, 404, 403],
+    },
+    Route {
+        path: "/reports/v1/0000000000000000000000000000abcd",
+        by_role: [404, 404, 404, 404, 403],
+    },
 ];
 
 fn assert_401(what: &str, status: StatusCode, headers: &reqwest::header::HeaderMap, body: &Value) {

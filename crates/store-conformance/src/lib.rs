@@ -11,6 +11,7 @@ mod suite;
 mod suite_auth;
 mod suite_campaigns;
 mod suite_jobs;
+mod suite_reports;
 
 pub use filters::{FILTER_CASES, FILTER_ROWS, filter_column};
 pub use fixture::{id as fixture_id, small_org};
@@ -18,6 +19,7 @@ pub use suite::*;
 pub use suite_auth::*;
 pub use suite_campaigns::*;
 pub use suite_jobs::*;
+pub use suite_reports::*;
 
 /// Expands to one `#[tokio::test]` per conformance case. `$fresh` is an async expression giving
 /// `Option<(S, G)>`: a fresh store and a guard kept alive for the test (`None` skips the test).
@@ -48,6 +50,10 @@ macro_rules! conformance_tests {
             campaign_source_owner_and_roles,
             campaign_life_activate_complete_delete,
             campaign_generation_failure_is_an_alert,
+            campaign_templates_generate_and_schedule,
+            remediation_follows_deliveries_and_imports,
+            campaign_reports_of_each_type,
+            campaign_report_spans_chunks,
         );
     };
     (@cases $fresh:expr; $($case:ident),* $(,)?) => {

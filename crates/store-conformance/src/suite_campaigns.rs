@@ -364,3 +364,244 @@ pub async fn campaign_generation_failure_is_an_alert<S: Store + Clone>(store: &S
     assert_eq!(b.alerts.len(), 1);
     assert!(b.alerts[0].text.contains("disk full"));
 }
+
+async fn of_template(w: &World, template: Id) -> Vec<Campaign> {
+    let q = recert_store::ListQuery::default();
+    let mut all = w.store.campaigns(&q).await.unwrap().items;
+    all.retain(|k| k.template_id == Some(template));
+    all
+}
+
+pub async fn campaign_templates_generate_and_schedule<S: Store + Clone>(store: &S) {
+    use recert_core::campaigns::TemplateInput;
+    use recert_domain::schedule::{Schedule, ScheduleType, Selector};
+    let w = world(store, Some(id(1, 1))).await;
+    let p = admin();
+    let who = p.cert_admin().unwrap();
+    let t = w
+        .campaigns
+        .create_template(
+            who,
+            TemplateInput {
+                name: Some("Quarterly".into()),
+                description: Some("every quarter".into()),
+                deadline_duration: Some("P2W".into()),
+                campaign: Some(json!({"name": "Manager review %Y-%m", "type": "MANAGER",
+                    "description": "Started %d %B %Y", "autoRevokeAllowed": true})),
+            },
+        )
+        .await
+        .unwrap();
+    let k = w.campaigns.generate_from_template(who, t.id).await.unwrap();
+    assert_eq!(k.name, "Manager review 2026-01");
+    assert_eq!(k.description.as_deref(), Some("Started 05 January 2026"));
+    assert_eq!(k.deadline, Some(w.clock.now().plus(Duration::days(14))));
+    assert_eq!(k.template_id, Some(t.id));
+    w.run_jobs().await;
+    // Nothing is new in the first campaign of a template.
+    for c in w.certs(&k).await {
+        let items = w.store.certification_items(c.id).await.unwrap();
+        assert!(items.iter().all(|i| !i.new_access));
+    }
+    // Complete it; then a new grant arrives, and the next campaign marks only that one new.
+    let admin_p = admin();
+    let creator = admin_p.campaign_creator().unwrap();
+    w.campaigns.activate(creator, k.id, None).await.unwrap();
+    w.run_jobs().await;
+    w.clock.advance(Duration::days(15));
+    w.campaigns
+        .complete(creator, k.id, Decision::Approve)
+        .await
+        .unwrap();
+    w.run_jobs().await;
+    w.clock.advance(Duration::days(1));
+    let mut org = small_org();
+    org.assignments.push(recert_domain::Assignment {
+        identity_id: id(1, 2),
+        access_type: recert_domain::AccessType::Entitlement,
+        access_id: id(4, 2),
+        account_id: Some(id(3, 1)),
+    });
+    import::import_dataset(w.store.as_ref(), w.clock.as_ref(), org, "test")
+        .await
+        .unwrap();
+    let k2 = w.campaigns.generate_from_template(who, t.id).await.unwrap();
+    w.run_jobs().await;
+    let mut new = Vec::new();
+    for c in w.certs(&k2).await {
+        for i in w.store.certification_items(c.id).await.unwrap() {
+            if i.new_access {
+                new.push((i.subject_id, i.access_id));
+            }
+        }
+    }
+    assert_eq!(new, vec![(id(1, 2), id(4, 2))]);
+
+    // A weekly schedule (Mondays at 9 UTC; 2026-01-05 is a Monday) fires once per occurrence,
+    // even when two schedulers look at the same moment.
+    let schedule = Schedule {
+        kind: ScheduleType::Weekly,
+        months: None,
+        days: Some(Selector::list(["2"])),
+        hours: Some(Selector::list(["9"])),
+        expiration: None,
+        time_zone_id: Some("UTC".into()),
+    };
+    w.campaigns
+        .set_schedule(who, t.id, Some(schedule))
+        .await
+        .unwrap();
+    let stored = w.store.template(t.id).await.unwrap().unwrap();
+    let first = stored.next_run_at.expect("scheduled");
+    assert!(first > w.clock.now());
+    assert_eq!(
+        w.campaigns.run_due_schedules().await.unwrap(),
+        0,
+        "not due yet"
+    );
+    w.clock.set(first.plus(Duration::minutes(1)));
+    let other = Campaigns::new(
+        w.store.clone(),
+        w.clock.clone(),
+        CampaignOptions {
+            fallback_reviewer: Some(id(1, 1)),
+        },
+    );
+    let (a, b) = tokio::join!(w.campaigns.run_due_schedules(), other.run_due_schedules());
+    assert_eq!(a.unwrap() + b.unwrap(), 1, "one occurrence, fired once");
+    let before = of_template(&w, t.id).await.len();
+    w.run_jobs().await;
+    let after = of_template(&w, t.id).await;
+    assert_eq!(after.len(), before + 1);
+    let next = w
+        .store
+        .template(t.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .next_run_at
+        .unwrap();
+    assert_eq!(next, first.plus(Duration::days(7)));
+    assert_eq!(w.campaigns.run_due_schedules().await.unwrap(), 0);
+}
+
+pub async fn remediation_follows_deliveries_and_imports<S: Store + Clone>(store: &S) {
+    use recert_domain::review::DeliveryResult;
+    let w = world(store, Some(id(1, 1))).await;
+    let k = w.create(CampaignType::Manager, json!({})).await;
+    let p = admin();
+    let who = p.campaign_creator().unwrap();
+    w.campaigns.activate(who, k.id, None).await.unwrap();
+    w.run_jobs().await;
+    w.clock.advance(Duration::days(15));
+    w.campaigns
+        .complete(who, k.id, Decision::Revoke)
+        .await
+        .unwrap();
+    w.run_jobs().await;
+    let items = w.store.remediation_items(k.id).await.unwrap();
+    assert_eq!(items.len(), 6);
+    assert!(items.iter().all(|i| i.status == "OPEN" && i.attempts == 0));
+
+    // Due deliveries carry the snapshot's names.
+    let now = w.clock.now();
+    let due = w.store.due_remediations(now, 100).await.unwrap();
+    assert_eq!(due.len(), 6);
+    let (cyd_ledger, d) = due
+        .iter()
+        .find(|(i, _)| i.identity_id == id(1, 3) && i.access_id == id(4, 3))
+        .unwrap();
+    assert_eq!(d.access_name.as_deref(), Some("Ledger-Admin"));
+    assert_eq!(d.source_name.as_deref(), Some("Ledger"));
+    assert_eq!(d.identity_name.as_deref(), Some("cyd worker"));
+    assert_eq!(d.native_identity.as_deref(), Some("cyd"));
+    assert_eq!(d.reviewer_id, Some(id(1, 2)));
+    assert_eq!(d.campaign_name.as_deref(), Some("MANAGER review"));
+
+    // One delivered, one to retry later, one refused for good.
+    let (a, b, c) = (due[0].0.id, due[1].0.id, due[2].0.id);
+    w.store
+        .record_delivery(a, &DeliveryResult::Delivered, now)
+        .await
+        .unwrap();
+    w.store
+        .record_delivery(
+            b,
+            &DeliveryResult::Retry {
+                error: "HTTP 503".into(),
+                next: now.plus(Duration::minutes(5)),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    w.store
+        .record_delivery(
+            c,
+            &DeliveryResult::Rejected {
+                error: "HTTP 404".into(),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    assert_eq!(w.store.due_remediations(now, 100).await.unwrap().len(), 3);
+    let by_id = |v: &[recert_domain::review::RemediationItem], x: Id| {
+        v.iter().find(|i| i.id == x).unwrap().clone()
+    };
+    let items = w.store.remediation_items(k.id).await.unwrap();
+    assert_eq!(by_id(&items, a).status, "IN_PROGRESS");
+    assert_eq!(by_id(&items, b).status, "OPEN");
+    assert_eq!(by_id(&items, b).attempts, 1);
+    assert_eq!(by_id(&items, b).last_error.as_deref(), Some("HTTP 503"));
+    assert_eq!(by_id(&items, c).status, "FAILED");
+    assert_eq!(
+        w.store
+            .due_remediations(now.plus(Duration::minutes(6)), 100)
+            .await
+            .unwrap()
+            .len(),
+        4
+    );
+    // The receiver reports back.
+    let done = w
+        .store
+        .report_remediation(a, "COMPLETED", None, Some("CHG-1"), now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(done.status, "COMPLETED");
+    assert!(
+        w.store
+            .report_remediation(Id::generate(), "FAILED", None, None, now)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // An import without cyd's Ledger-Admin completes its remediation ...
+    w.clock.advance(Duration::hours(1));
+    let mut org = small_org();
+    org.assignments
+        .retain(|g| !(g.identity_id == id(1, 3) && g.access_id == id(4, 3)));
+    import::import_dataset(w.store.as_ref(), w.clock.as_ref(), org, "test")
+        .await
+        .unwrap();
+    let items = w.store.remediation_items(k.id).await.unwrap();
+    let it = by_id(&items, cyd_ledger.id);
+    assert_eq!(it.status, "COMPLETED");
+    assert_eq!(it.completed, Some(w.clock.now()));
+    // ... and one where it is back reopens it; the report-back completion of `a`, whose
+    // access is still there, is reopened too: the import is the evidence.
+    w.clock.advance(Duration::hours(1));
+    import::import_dataset(w.store.as_ref(), w.clock.as_ref(), small_org(), "test")
+        .await
+        .unwrap();
+    let items = w.store.remediation_items(k.id).await.unwrap();
+    assert_eq!(by_id(&items, cyd_ledger.id).status, "OPEN");
+    assert_eq!(by_id(&items, a).status, "OPEN");
+    assert_eq!(
+        by_id(&items, a).last_error.as_deref(),
+        Some("the access is present in a later import")
+    );
+}

@@ -9,6 +9,8 @@ mod jobs;
 mod migrate;
 mod params;
 mod queries;
+mod remediation;
+mod reports;
 mod state;
 mod templates;
 pub mod testing;
@@ -18,8 +20,8 @@ pub use params::bind_params;
 use async_trait::async_trait;
 use recert_domain::campaign::{CampaignStatus, Decision};
 use recert_domain::review::{
-    Campaign, CampaignSettings, CampaignTemplate, Certification, CertificationTask, Generation,
-    GenerationReport, RemediationItem, ReviewItem, TaskStatus,
+    Campaign, CampaignSettings, CampaignTemplate, Certification, CertificationTask, DeliveryResult,
+    Generation, GenerationReport, RemediationDetails, RemediationItem, ReviewItem, TaskStatus,
 };
 use recert_domain::{
     ApiClient, AssignmentRecord, Id, Identity, Job, JobOutcome, NewJob, SigningKey, Timestamp,
@@ -351,6 +353,55 @@ impl Store for PostgresStore {
         templates::delete(&self.pool, id).await
     }
 
+    async fn due_templates(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<CampaignTemplate>, StoreError> {
+        templates::due(&self.pool, now, limit).await
+    }
+
+    async fn advance_schedule(
+        &self,
+        id: Id,
+        expected: Timestamp,
+        next: Option<Timestamp>,
+    ) -> Result<bool, StoreError> {
+        templates::advance(&self.pool, id, expected, next).await
+    }
+
+    async fn due_remediations(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<(RemediationItem, RemediationDetails)>, StoreError> {
+        remediation::due(&self.pool, now, limit).await
+    }
+
+    async fn record_delivery(
+        &self,
+        id: Id,
+        result: &DeliveryResult,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        remediation::record(&self.pool, id, result, now).await
+    }
+
+    async fn report_remediation(
+        &self,
+        id: Id,
+        status: &str,
+        message: Option<&str>,
+        external_ref: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Option<RemediationItem>, StoreError> {
+        remediation::report(&self.pool, id, status, message, external_ref, now).await
+    }
+
+    async fn remediation_item(&self, id: Id) -> Result<Option<RemediationItem>, StoreError> {
+        remediation::get(&self.pool, id).await
+    }
+
     async fn last_completed_generation(
         &self,
         template_id: Id,
@@ -364,5 +415,54 @@ impl Store for PostgresStore {
 
     async fn put_setting(&self, key: &str, value: &serde_json::Value) -> Result<(), StoreError> {
         templates::put_setting(&self.pool, key, value).await
+    }
+
+    async fn start_report(
+        &self,
+        campaign_id: Id,
+        report_type: recert_domain::review::ReportType,
+        report_id: Id,
+        job: &NewJob,
+        now: Timestamp,
+    ) -> Result<Option<Id>, StoreError> {
+        reports::start(&self.pool, campaign_id, report_type, report_id, job, now).await
+    }
+
+    async fn build_report(
+        &self,
+        campaign_id: Id,
+        report_type: recert_domain::review::ReportType,
+        attributes: &[String],
+        now: Timestamp,
+    ) -> Result<Option<u64>, StoreError> {
+        reports::build(&self.pool, campaign_id, report_type, attributes, now).await
+    }
+
+    async fn fail_report(
+        &self,
+        campaign_id: Id,
+        report_type: recert_domain::review::ReportType,
+        error: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        reports::fail(&self.pool, campaign_id, report_type, error, now).await
+    }
+
+    async fn campaign_reports(
+        &self,
+        campaign_id: Id,
+    ) -> Result<Vec<recert_domain::review::CampaignReport>, StoreError> {
+        reports::of_campaign(&self.pool, campaign_id).await
+    }
+
+    async fn report(
+        &self,
+        id: Id,
+    ) -> Result<Option<recert_domain::review::CampaignReport>, StoreError> {
+        reports::get(&self.pool, id).await
+    }
+
+    async fn report_chunk(&self, id: Id, seq: u32) -> Result<Option<String>, StoreError> {
+        reports::chunk(&self.pool, id, seq).await
     }
 }

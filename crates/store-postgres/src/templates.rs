@@ -187,3 +187,40 @@ pub(crate) async fn put_setting(
     .map_err(db_err)?;
     Ok(())
 }
+
+pub(crate) async fn due(
+    pool: &PgPool,
+    now: Timestamp,
+    limit: u32,
+) -> Result<Vec<CampaignTemplate>, StoreError> {
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM campaign_templates
+         WHERE next_run_at IS NOT NULL AND next_run_at <= $1
+         ORDER BY next_run_at, id LIMIT $2"
+    )))
+    .bind(ts(now))
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?;
+    rows.iter().map(from_row).collect()
+}
+
+pub(crate) async fn advance(
+    pool: &PgPool,
+    id: Id,
+    expected: Timestamp,
+    next: Option<Timestamp>,
+) -> Result<bool, StoreError> {
+    let n = sqlx::query(
+        "UPDATE campaign_templates SET next_run_at = $3 WHERE id = $1 AND next_run_at = $2",
+    )
+    .bind(id.to_string())
+    .bind(ts(expected))
+    .bind(next.map(ts))
+    .execute(pool)
+    .await
+    .map_err(db_err)?
+    .rows_affected();
+    Ok(n == 1)
+}

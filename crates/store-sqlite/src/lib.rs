@@ -12,6 +12,8 @@ mod migrate;
 mod params;
 mod pool;
 mod queries;
+mod remediation;
+mod reports;
 mod state;
 mod templates;
 
@@ -21,8 +23,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use recert_domain::campaign::{CampaignStatus, Decision};
 use recert_domain::review::{
-    Campaign, CampaignSettings, CampaignTemplate, Certification, CertificationTask, Generation,
-    GenerationReport, RemediationItem, ReviewItem, TaskStatus,
+    Campaign, CampaignSettings, CampaignTemplate, Certification, CertificationTask, DeliveryResult,
+    Generation, GenerationReport, RemediationDetails, RemediationItem, ReviewItem, TaskStatus,
 };
 use recert_domain::{
     ApiClient, AssignmentRecord, Id, Identity, Job, JobOutcome, NewJob, SigningKey, Timestamp,
@@ -456,6 +458,64 @@ impl Store for SqliteStore {
         self.write(move |c| templates::delete(c, id)).await
     }
 
+    async fn due_templates(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<CampaignTemplate>, StoreError> {
+        self.read(move |c| templates::due(c, now, limit)).await
+    }
+
+    async fn advance_schedule(
+        &self,
+        id: Id,
+        expected: Timestamp,
+        next: Option<Timestamp>,
+    ) -> Result<bool, StoreError> {
+        self.write(move |c| templates::advance(c, id, expected, next))
+            .await
+    }
+
+    async fn due_remediations(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<(RemediationItem, RemediationDetails)>, StoreError> {
+        self.read(move |c| remediation::due(c, now, limit)).await
+    }
+
+    async fn record_delivery(
+        &self,
+        id: Id,
+        result: &DeliveryResult,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let r = result.clone();
+        self.write(move |c| remediation::record(c, id, &r, now))
+            .await
+    }
+
+    async fn report_remediation(
+        &self,
+        id: Id,
+        status: &str,
+        message: Option<&str>,
+        external_ref: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Option<RemediationItem>, StoreError> {
+        let (st, m, e) = (
+            status.to_owned(),
+            message.map(str::to_owned),
+            external_ref.map(str::to_owned),
+        );
+        self.write(move |c| remediation::report(c, id, &st, m.as_deref(), e.as_deref(), now))
+            .await
+    }
+
+    async fn remediation_item(&self, id: Id) -> Result<Option<RemediationItem>, StoreError> {
+        self.read(move |c| remediation::get(c, id)).await
+    }
+
     async fn last_completed_generation(
         &self,
         template_id: Id,
@@ -472,5 +532,61 @@ impl Store for SqliteStore {
     async fn put_setting(&self, key: &str, value: &serde_json::Value) -> Result<(), StoreError> {
         let (k, v) = (key.to_owned(), value.clone());
         self.write(move |c| templates::put_setting(c, &k, &v)).await
+    }
+
+    async fn start_report(
+        &self,
+        campaign_id: Id,
+        report_type: recert_domain::review::ReportType,
+        report_id: Id,
+        job: &NewJob,
+        now: Timestamp,
+    ) -> Result<Option<Id>, StoreError> {
+        let job = job.clone();
+        self.write(move |c| reports::start(c, campaign_id, report_type, report_id, &job, now))
+            .await
+    }
+
+    async fn build_report(
+        &self,
+        campaign_id: Id,
+        report_type: recert_domain::review::ReportType,
+        attributes: &[String],
+        now: Timestamp,
+    ) -> Result<Option<u64>, StoreError> {
+        let attributes = attributes.to_vec();
+        self.write(move |c| reports::build(c, campaign_id, report_type, &attributes, now))
+            .await
+    }
+
+    async fn fail_report(
+        &self,
+        campaign_id: Id,
+        report_type: recert_domain::review::ReportType,
+        error: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let error = error.to_owned();
+        self.write(move |c| reports::fail(c, campaign_id, report_type, &error, now))
+            .await
+    }
+
+    async fn campaign_reports(
+        &self,
+        campaign_id: Id,
+    ) -> Result<Vec<recert_domain::review::CampaignReport>, StoreError> {
+        self.read(move |c| reports::of_campaign(c, campaign_id))
+            .await
+    }
+
+    async fn report(
+        &self,
+        id: Id,
+    ) -> Result<Option<recert_domain::review::CampaignReport>, StoreError> {
+        self.read(move |c| reports::get(c, id)).await
+    }
+
+    async fn report_chunk(&self, id: Id, seq: u32) -> Result<Option<String>, StoreError> {
+        self.read(move |c| reports::chunk(c, id, seq)).await
     }
 }

@@ -182,3 +182,40 @@ pub(crate) fn put_setting(
     .map_err(db_err)?;
     Ok(())
 }
+
+pub(crate) fn due(
+    c: &Connection,
+    now: Timestamp,
+    limit: u32,
+) -> Result<Vec<CampaignTemplate>, StoreError> {
+    let mut stmt = c
+        .prepare(&format!(
+            "SELECT {COLUMNS} FROM campaign_templates
+             WHERE next_run_at IS NOT NULL AND next_run_at <= ?1
+             ORDER BY next_run_at, id LIMIT ?2"
+        ))
+        .map_err(db_err)?;
+    stmt.query_map(params![now.to_string(), limit], from_row)
+        .map_err(db_err)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(db_err)
+}
+
+pub(crate) fn advance(
+    c: &Connection,
+    id: Id,
+    expected: Timestamp,
+    next: Option<Timestamp>,
+) -> Result<bool, StoreError> {
+    let n = c
+        .execute(
+            "UPDATE campaign_templates SET next_run_at = ?3 WHERE id = ?1 AND next_run_at = ?2",
+            params![
+                id.to_string(),
+                expected.to_string(),
+                next.map(|t| t.to_string())
+            ],
+        )
+        .map_err(db_err)?;
+    Ok(n == 1)
+}

@@ -5,13 +5,14 @@
 pub mod campaigns;
 mod error;
 mod plan;
+pub mod reports;
 pub mod sql;
 
 use async_trait::async_trait;
 use recert_domain::campaign::{CampaignStatus, Decision};
 use recert_domain::review::{
-    Campaign, CampaignSettings, CampaignTemplate, Certification, CertificationTask, Generation,
-    GenerationReport, RemediationItem, ReviewItem, TaskStatus,
+    Campaign, CampaignSettings, CampaignTemplate, Certification, CertificationTask, DeliveryResult,
+    Generation, GenerationReport, RemediationDetails, RemediationItem, ReviewItem, TaskStatus,
 };
 use recert_domain::{
     ApiClient, AssignmentRecord, Dataset, Id, Identity, Job, JobOutcome, NewJob, SigningKey,
@@ -271,6 +272,53 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     async fn delete_template(&self, id: Id) -> Result<bool, StoreError>;
 
+    /// Scheduled templates whose next occurrence has come (at most `limit`), oldest first.
+    async fn due_templates(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<CampaignTemplate>, StoreError>;
+
+    /// Moves a template's next occurrence from `expected` to `next`; false when another
+    /// process moved it first (then that process fired the occurrence).
+    async fn advance_schedule(
+        &self,
+        id: Id,
+        expected: Timestamp,
+        next: Option<Timestamp>,
+    ) -> Result<bool, StoreError>;
+
+    // ---- remediation ----
+
+    /// OPEN remediation items due for delivery (`next_attempt_at` has come), oldest first, with
+    /// what a delivery carries.
+    async fn due_remediations(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<(RemediationItem, RemediationDetails)>, StoreError>;
+
+    /// Records how a delivery attempt of an OPEN item ended.
+    async fn record_delivery(
+        &self,
+        id: Id,
+        result: &DeliveryResult,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// The receiver reports back on an item (`COMPLETED` or `FAILED`, with an optional message
+    /// and its own reference); `None` when there is no such item.
+    async fn report_remediation(
+        &self,
+        id: Id,
+        status: &str,
+        message: Option<&str>,
+        external_ref: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Option<RemediationItem>, StoreError>;
+
+    async fn remediation_item(&self, id: Id) -> Result<Option<RemediationItem>, StoreError>;
+
     /// The completion time of the newest COMPLETED campaign generated from a template.
     async fn last_completed_generation(
         &self,
@@ -282,4 +330,55 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn setting(&self, key: &str) -> Result<Option<serde_json::Value>, StoreError>;
 
     async fn put_setting(&self, key: &str, value: &serde_json::Value) -> Result<(), StoreError>;
+
+    // ---- reports ----
+
+    /// Starts a run of a campaign's report, in one transaction: its row (one per campaign and
+    /// type) becomes PENDING, keeping its id (`report_id` is used for a first run), its old
+    /// chunks go, and `job` (which builds it) is enqueued. Returns the report's id, or `None`
+    /// (and writes nothing) when there is no such campaign.
+    async fn start_report(
+        &self,
+        campaign_id: Id,
+        report_type: recert_domain::review::ReportType,
+        report_id: Id,
+        job: &NewJob,
+        now: Timestamp,
+    ) -> Result<Option<Id>, StoreError>;
+
+    /// Builds a report in one transaction: runs its query, streams the rows as CSV
+    /// ([`reports::CsvChunks`]) into chunks of about a megabyte (never holding them all), and
+    /// marks it SUCCESS with its row count. `attributes` are the identity attribute columns.
+    /// Returns the number of rows, or `None` when the report does not exist (its campaign was
+    /// deleted). Safe to run again: it replaces what an earlier build wrote.
+    async fn build_report(
+        &self,
+        campaign_id: Id,
+        report_type: recert_domain::review::ReportType,
+        attributes: &[String],
+        now: Timestamp,
+    ) -> Result<Option<u64>, StoreError>;
+
+    /// Marks a PENDING report ERROR, with the reason.
+    async fn fail_report(
+        &self,
+        campaign_id: Id,
+        report_type: recert_domain::review::ReportType,
+        error: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// A campaign's reports, one per type that has been run, by type.
+    async fn campaign_reports(
+        &self,
+        campaign_id: Id,
+    ) -> Result<Vec<recert_domain::review::CampaignReport>, StoreError>;
+
+    async fn report(
+        &self,
+        id: Id,
+    ) -> Result<Option<recert_domain::review::CampaignReport>, StoreError>;
+
+    /// Chunk `seq` (from 0) of a report's CSV; `None` past the last one.
+    async fn report_chunk(&self, id: Id, seq: u32) -> Result<Option<String>, StoreError>;
 }

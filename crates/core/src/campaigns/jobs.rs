@@ -8,11 +8,12 @@ use recert_domain::review::{Generation, TaskStatus};
 use recert_domain::{Id, Job, Timestamp};
 use recert_store::StoreError;
 
-use super::{ACTIVATE, COMPLETE, Campaigns, DELETE, GENERATE, REASSIGN, scope_of};
+use super::templates::{SCHEDULED, scheduled_payload};
+use super::{ACTIVATE, COMPLETE, CampaignError, Campaigns, DELETE, GENERATE, REASSIGN, scope_of};
 use crate::jobs::{JobError, JobHandler};
 
 /// Every job kind [`CampaignJobs`] runs.
-pub const JOB_KINDS: &[&str] = &[GENERATE, ACTIVATE, COMPLETE, DELETE, REASSIGN];
+pub const JOB_KINDS: &[&str] = &[GENERATE, ACTIVATE, COMPLETE, DELETE, REASSIGN, SCHEDULED];
 
 /// Runs the campaign jobs.
 #[derive(Debug)]
@@ -159,6 +160,18 @@ impl CampaignJobs {
                 .await
                 .map_err(retryable),
             REASSIGN => self.reassign(job).await,
+            SCHEDULED => {
+                let template = scheduled_payload(&job.payload).ok_or_else(|| {
+                    JobError::Permanent(format!("job {} names no template", job.id))
+                })?;
+                self.campaigns
+                    .generate_scheduled(job.id, template)
+                    .await
+                    .map_err(|e| match e {
+                        CampaignError::Store(s) => JobError::Retryable(s.to_string()),
+                        other => JobError::Permanent(other.to_string()),
+                    })
+            }
             other => Err(JobError::Permanent(format!(
                 "no campaign job of kind {other}"
             ))),
@@ -181,7 +194,10 @@ impl JobHandler for CampaignJobs {
                     .store
                     .set_task_status(task, TaskStatus::Error, &[e.to_string()], self.now())
                     .await;
-            } else if last && let Ok(id) = id_field(job, "campaignId") {
+            } else if last
+                && job.kind != SCHEDULED
+                && let Ok(id) = id_field(job, "campaignId")
+            {
                 // The campaign shows why it stopped; the job records the same message.
                 let what = match job.kind.as_str() {
                     GENERATE => "generating the certifications",

@@ -2,9 +2,11 @@
 //! background jobs that carry the long ones out. Every operation takes the caller's facet, so
 //! none can be reached without its authorization check.
 
+mod input;
 mod jobs;
 mod patch;
 mod scope;
+mod templates;
 
 use std::sync::Arc;
 
@@ -17,9 +19,11 @@ use recert_store::{ListQuery, Page, Store, StoreError};
 
 use crate::auth::{CampaignCreator, CertAdmin, ReportReader};
 
+pub use input::{campaign_json, parse_campaign};
 pub use jobs::{CampaignJobs, JOB_KINDS};
 pub use patch::{PatchOp, apply_patch};
 pub use scope::{IDENTITY_QUERY_FIELDS, ROLE_QUERY_FIELDS, scope_of};
+pub use templates::TemplateInput;
 
 /// Why a campaign operation was refused.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +33,8 @@ pub enum CampaignError {
     Invalid(String),
     #[error("campaign {0} does not exist")]
     NotFound(Id),
+    #[error("campaign template {0} does not exist")]
+    NotFoundTemplate(Id),
     /// The caller may not act on this campaign.
     #[error("{0}")]
     Forbidden(String),
@@ -205,6 +211,18 @@ impl Campaigns {
         who: CampaignCreator<'_>,
         input: NewCampaign,
     ) -> Result<Campaign, CampaignError> {
+        self.create_as(Id::generate(), Some(who.client_id()), input)
+            .await
+    }
+
+    /// Creates a campaign under a chosen id (a scheduled one takes its job's id), for a creator
+    /// (`None`: the scheduler).
+    pub(crate) async fn create_as(
+        &self,
+        id: Id,
+        created_by: Option<Id>,
+        input: NewCampaign,
+    ) -> Result<Campaign, CampaignError> {
         let name = input.name.trim();
         if name.is_empty() {
             return Err(CampaignError::Invalid("name must not be empty".into()));
@@ -232,7 +250,7 @@ impl Campaigns {
             )));
         }
         let k = Campaign {
-            id: Id::generate(),
+            id,
             name: name.to_owned(),
             description: input.description,
             campaign_type: input.campaign_type,
@@ -247,7 +265,7 @@ impl Campaigns {
             config: input.config,
             alerts: Vec::new(),
             template_id: input.template_id,
-            created_by: Some(who.client_id()),
+            created_by,
             total_certifications: 0,
             completed_certifications: 0,
             created: now,
@@ -256,13 +274,14 @@ impl Campaigns {
             activated_at: None,
             completed_at: None,
         };
-        let task = new_task(
+        let mut task = new_task(
             TaskType::CampaignCreate,
             k.id,
             serde_json::json!({}),
-            who.client_id(),
+            Id::from_bytes([0; 16]),
             now,
         );
+        task.requested_by = created_by;
         let job = new_job(
             GENERATE,
             serde_json::json!({ "campaignId": k.id.to_string() }),

@@ -6,7 +6,7 @@ use recert_domain::Timestamp;
 use recert_domain::campaign::check_patch;
 use recert_domain::review::{Campaign, CampaignSettings};
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::CampaignError;
 
@@ -44,73 +44,147 @@ fn invalid(msg: String) -> CampaignError {
     CampaignError::Invalid(msg)
 }
 
-/// A JSON Pointer of one level (`/name`): the campaign's patchable fields are all top level.
-fn key(pointer: &str, n: usize) -> Result<String, CampaignError> {
+/// The tokens of a JSON Pointer (`/a/b~1c` → `a`, `b/c`).
+fn tokens(pointer: &str, n: usize) -> Result<Vec<String>, CampaignError> {
+    if pointer.is_empty() {
+        return Err(invalid(format!(
+            "operation {n}: the whole document cannot be replaced; name a field"
+        )));
+    }
     let rest = pointer.strip_prefix('/').ok_or_else(|| {
         invalid(format!(
             "operation {n}: path '{pointer}' is not a JSON Pointer (it starts with /)"
         ))
     })?;
-    if rest.contains('/') {
-        return Err(invalid(format!(
-            "operation {n}: path '{pointer}' does not name a top-level campaign field"
-        )));
-    }
-    Ok(rest.replace("~1", "/").replace("~0", "~"))
+    Ok(rest
+        .split('/')
+        .map(|t| t.replace("~1", "/").replace("~0", "~"))
+        .collect())
 }
 
-/// Applies `ops` to `doc` (an object), RFC 6902 semantics for one-level paths.
-pub fn apply_patch(doc: &mut Map<String, Value>, ops: &[PatchOp]) -> Result<(), CampaignError> {
+fn parent<'a>(
+    doc: &'a mut Value,
+    toks: &[String],
+    pointer: &str,
+    n: usize,
+) -> Result<&'a mut Value, CampaignError> {
+    let mut at = doc;
+    for t in &toks[..toks.len() - 1] {
+        at = match at {
+            Value::Object(m) => m.get_mut(t),
+            Value::Array(a) => t.parse::<usize>().ok().and_then(|i| a.get_mut(i)),
+            _ => None,
+        }
+        .ok_or_else(|| invalid(format!("operation {n}: path '{pointer}' does not exist")))?;
+    }
+    Ok(at)
+}
+
+fn get(doc: &Value, pointer: &str) -> Option<Value> {
+    doc.pointer(pointer).cloned()
+}
+
+fn add(
+    doc: &mut Value,
+    pointer: &str,
+    v: Value,
+    n: usize,
+    replace: bool,
+) -> Result<(), CampaignError> {
+    let toks = tokens(pointer, n)?;
+    let last = toks.last().cloned().unwrap_or_default();
+    let missing = || invalid(format!("operation {n}: path '{pointer}' does not exist"));
+    match parent(doc, &toks, pointer, n)? {
+        Value::Object(m) => {
+            if replace && !m.contains_key(&last) {
+                return Err(missing());
+            }
+            m.insert(last, v);
+        }
+        Value::Array(a) => {
+            if last == "-" && !replace {
+                a.push(v);
+            } else {
+                let i: usize = last.parse().map_err(|_| missing())?;
+                if replace {
+                    *a.get_mut(i).ok_or_else(missing)? = v;
+                } else if i <= a.len() {
+                    a.insert(i, v);
+                } else {
+                    return Err(missing());
+                }
+            }
+        }
+        _ => {
+            return Err(invalid(format!(
+                "operation {n}: path '{pointer}' goes into a value that has no fields"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn remove(doc: &mut Value, pointer: &str, n: usize) -> Result<Value, CampaignError> {
+    let toks = tokens(pointer, n)?;
+    let last = toks.last().cloned().unwrap_or_default();
+    let missing = || {
+        invalid(format!(
+            "operation {n}: remove of '{pointer}' which does not exist"
+        ))
+    };
+    match parent(doc, &toks, pointer, n)? {
+        Value::Object(m) => m.remove(&last).ok_or_else(missing),
+        Value::Array(a) => {
+            let i: usize = last.parse().map_err(|_| missing())?;
+            if i < a.len() {
+                Ok(a.remove(i))
+            } else {
+                Err(missing())
+            }
+        }
+        _ => Err(missing()),
+    }
+}
+
+/// Applies `ops` to `doc` with RFC 6902's semantics (objects and arrays, `-` to append).
+/// All or nothing: on an error `doc` is left as it was.
+pub fn apply_patch(doc: &mut Value, ops: &[PatchOp]) -> Result<(), CampaignError> {
     if ops.is_empty() {
         return Err(invalid("the patch has no operations".into()));
     }
+    let mut work = doc.clone();
     for (i, op) in ops.iter().enumerate() {
         let n = i + 1;
-        let path = key(&op.path, n)?;
         let value = || {
             op.value
                 .clone()
                 .ok_or_else(|| invalid(format!("operation {n} ({}) needs a value", op.op)))
         };
-        let from = || -> Result<String, CampaignError> {
-            key(
-                op.from
-                    .as_deref()
-                    .ok_or_else(|| invalid(format!("operation {n} ({}) needs from", op.op)))?,
-                n,
-            )
+        let from = || {
+            op.from
+                .clone()
+                .ok_or_else(|| invalid(format!("operation {n} ({}) needs from", op.op)))
         };
         match op.op.as_str() {
-            "add" | "replace" => {
-                if op.op == "replace" && !doc.contains_key(&path) {
-                    return Err(invalid(format!(
-                        "operation {n}: replace of '{}' which does not exist",
-                        op.path
-                    )));
-                }
-                doc.insert(path, value()?);
-            }
+            "add" => add(&mut work, &op.path, value()?, n, false)?,
+            "replace" => add(&mut work, &op.path, value()?, n, true)?,
             "remove" => {
-                if doc.insert(path, Value::Null).is_none() {
-                    return Err(invalid(format!(
-                        "operation {n}: remove of '{}' which does not exist",
-                        op.path
-                    )));
-                }
+                remove(&mut work, &op.path, n)?;
             }
-            "copy" | "move" => {
-                let src = from()?;
-                let v = doc.get(&src).cloned().ok_or_else(|| {
-                    invalid(format!("operation {n}: from '/{src}' does not exist"))
-                })?;
-                if op.op == "move" {
-                    doc.insert(src, Value::Null);
-                }
-                doc.insert(path, v);
+            "copy" => {
+                let f = from()?;
+                let v = get(&work, &f)
+                    .ok_or_else(|| invalid(format!("operation {n}: from '{f}' does not exist")))?;
+                add(&mut work, &op.path, v, n, false)?;
+            }
+            "move" => {
+                let f = from()?;
+                let v = remove(&mut work, &f, n)?;
+                add(&mut work, &op.path, v, n, false)?;
             }
             "test" => {
                 let want = value()?;
-                if doc.get(&path) != Some(&want) {
+                if get(&work, &op.path).as_ref() != Some(&want) {
                     return Err(invalid(format!(
                         "operation {n}: test failed: '{}' is not {want}",
                         op.path
@@ -125,6 +199,7 @@ pub fn apply_patch(doc: &mut Map<String, Value>, ops: &[PatchOp]) -> Result<(), 
             }
         }
     }
+    *doc = work;
     Ok(())
 }
 
@@ -135,13 +210,14 @@ pub(crate) fn patched_settings(
     now: Timestamp,
 ) -> Result<CampaignSettings, CampaignError> {
     let before = view(k);
-    let Value::Object(mut doc) = before.clone() else {
+    let mut after = before.clone();
+    apply_patch(&mut after, ops)?;
+    let (Value::Object(before), Value::Object(doc)) = (before, after) else {
         return Err(invalid("campaign view is not an object".into()));
     };
-    apply_patch(&mut doc, ops)?;
-    let Value::Object(before) = before else {
-        return Err(invalid("campaign view is not an object".into()));
-    };
+    if let Some(gone) = before.keys().find(|f| !doc.contains_key(*f)) {
+        check_patch(k.status, gone)?;
+    }
     for (field, new) in &doc {
         if before.get(field) != Some(new) {
             if !before.contains_key(field) {
@@ -209,10 +285,8 @@ mod tests {
     }
 
     #[test]
-    fn rfc6902_operations_on_one_level() {
-        let Value::Object(mut doc) = json!({"name": "a", "description": null}) else {
-            unreachable!()
-        };
+    fn rfc6902_operations_all_or_nothing() {
+        let mut doc = json!({"name": "a", "description": null, "campaign": {"ids": [1]}});
         apply_patch(
             &mut doc,
             &ops(json!([
@@ -230,13 +304,23 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("test failed"), "{e}");
+        apply_patch(
+            &mut doc,
+            &ops(json!([{"op": "add", "path": "/campaign/ids/-", "value": 2},
+                        {"op": "replace", "path": "/campaign/ids/0", "value": 0}])),
+        )
+        .unwrap();
+        assert_eq!(doc["campaign"]["ids"], json!([0, 2]));
+        let before = doc.clone();
         let e = apply_patch(
             &mut doc,
-            &ops(json!([{"op": "replace", "path": "/x/y", "value": 1}])),
+            &ops(json!([{"op": "remove", "path": "/name"},
+                        {"op": "replace", "path": "/x/y", "value": 1}])),
         )
         .unwrap_err()
         .to_string();
-        assert!(e.contains("top-level"), "{e}");
+        assert!(e.contains("does not exist"), "{e}");
+        assert_eq!(doc, before, "all or nothing");
         let e = apply_patch(&mut doc, &ops(json!([{"op": "frob", "path": "/name"}])))
             .unwrap_err()
             .to_string();

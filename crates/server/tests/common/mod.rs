@@ -26,6 +26,7 @@ pub struct App {
     pub http: reqwest::Client,
     pub clock: ManualClock,
     pub store: Arc<dyn Store>,
+    pub remediation: recert_core::remediation::Remediation,
     pub clients: Vec<(ClientRole, Client)>,
     pub revoked: Client,
     pub _dir: tempfile::TempDir,
@@ -55,6 +56,14 @@ pub async fn create(
 }
 
 pub async fn app(limit: Option<RateLimit>) -> App {
+    app_with(limit, None).await
+}
+
+/// The app, delivering remediation to `webhook` when given.
+pub async fn app_with(
+    limit: Option<RateLimit>,
+    webhook: Option<recert_core::webhook::WebhookConfig>,
+) -> App {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = SqliteStore::open(dir.path().join("recert.db"), SqliteOptions::default())
         .await
@@ -107,6 +116,21 @@ pub async fn app(limit: Option<RateLimit>) -> App {
     for kind in recert_core::campaigns::JOB_KINDS {
         runner = runner.handle(kind, campaigns.jobs());
     }
+    let reports = recert_core::reports::Reports::new(store.clone(), shared_clock.clone());
+    for kind in recert_core::reports::REPORT_JOB_KINDS {
+        runner = runner.handle(kind, reports.jobs());
+    }
+    let remediation = recert_core::remediation::Remediation::new(
+        store.clone(),
+        shared_clock.clone(),
+        webhook.map(|w| recert_core::webhook::WebhookSender::new(w, shared_clock.clone()).unwrap()),
+    );
+    runner = runner.handle(
+        recert_core::remediation::DELIVER,
+        Arc::new(recert_core::remediation::RemediationJobs(
+            remediation.clone(),
+        )),
+    );
     tokio::spawn(runner.run(std::time::Duration::from_millis(20), std::future::pending()));
     let state = AppState {
         store: store.clone(),
@@ -114,6 +138,7 @@ pub async fn app(limit: Option<RateLimit>) -> App {
         auth: Arc::new(auth),
         limiter: limit.map(|l| Arc::new(RateLimiter::new(l))),
         campaigns,
+        remediation: remediation.clone(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -135,6 +160,7 @@ pub async fn app(limit: Option<RateLimit>) -> App {
         http: reqwest::Client::new(),
         clock,
         store,
+        remediation,
         clients: list,
         revoked,
         _dir: dir,
