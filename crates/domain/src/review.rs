@@ -548,3 +548,36 @@ pub enum DeliveryResult {
     /// The receiver refused it for good (another 4xx): FAILED.
     Rejected { error: String },
 }
+
+/// One decision as a store writes it (already checked against the campaign's rules).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecisionWrite {
+    pub item_id: Id,
+    pub decision: Decision,
+    pub comments: Option<String>,
+    pub proposed_end_date: Option<Timestamp>,
+}
+
+/// How a batch of decisions ended: all written, or none.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DecideOutcome {
+    Written,
+    NoSuchCertification,
+    /// Decisions are taken only while the certification is ACTIVE.
+    NotActive(crate::campaign::CertificationPhase),
+    /// These items are not in the certification.
+    ForeignItems(Vec<Id>),
+}
+
+/// How a sign-off ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SignOffOutcome {
+    /// Signed; `campaign_completed` when it was the campaign's last certification.
+    Signed {
+        campaign_completed: bool,
+    },
+    NoSuchCertification,
+    NotActive(crate::campaign::CertificationPhase),
+    /// This many items are still undecided.
+    Undecided(i64),
+}

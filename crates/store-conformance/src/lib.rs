@@ -52,6 +52,7 @@ macro_rules! conformance_tests {
             campaign_generation_failure_is_an_alert,
             campaign_templates_generate_and_schedule,
             remediation_follows_deliveries_and_imports,
+            campaign_completes_with_its_last_sign_off,
             campaign_reports_of_each_type,
             campaign_report_spans_chunks,
         );

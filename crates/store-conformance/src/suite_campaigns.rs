@@ -605,3 +605,125 @@ pub async fn remediation_follows_deliveries_and_imports<S: Store + Clone>(store:
         Some("the access is present in a later import")
     );
 }
+
+pub async fn campaign_completes_with_its_last_sign_off<S: Store + Clone>(store: &S) {
+    use recert_domain::campaign::CertificationPhase as Phase;
+    use recert_domain::review::{DecideOutcome, DecisionWrite, SignOffOutcome};
+    let w = world(store, Some(id(1, 1))).await;
+    let k = w.create(CampaignType::Manager, json!({})).await;
+    let certs = w.certs(&k).await;
+    let bob = certs
+        .iter()
+        .find(|c| c.reviewer_id == id(1, 2))
+        .unwrap()
+        .clone();
+    let ada = certs
+        .iter()
+        .find(|c| c.reviewer_id == id(1, 1))
+        .unwrap()
+        .clone();
+    let bob_items = w.store.certification_items(bob.id).await.unwrap();
+    let ada_items = w.store.certification_items(ada.id).await.unwrap();
+    let write = |i: &recert_domain::review::ReviewItem, d: Decision| DecisionWrite {
+        item_id: i.id,
+        decision: d,
+        comments: Some("checked".into()),
+        proposed_end_date: None,
+    };
+    let now = w.clock.now();
+    // Nothing is decided before activation.
+    assert_eq!(
+        w.store
+            .decide(
+                bob.id,
+                &[write(&bob_items[0], Decision::Approve)],
+                id(1, 2),
+                now
+            )
+            .await
+            .unwrap(),
+        DecideOutcome::NotActive(Phase::Staged)
+    );
+    let p = admin();
+    w.campaigns
+        .activate(p.campaign_creator().unwrap(), k.id, None)
+        .await
+        .unwrap();
+    w.run_jobs().await;
+    // A batch with an item of another certification writes nothing.
+    let mixed = [
+        write(&bob_items[0], Decision::Approve),
+        write(&ada_items[0], Decision::Approve),
+    ];
+    assert_eq!(
+        w.store.decide(bob.id, &mixed, id(1, 2), now).await.unwrap(),
+        DecideOutcome::ForeignItems(vec![ada_items[0].id])
+    );
+    let c = |v: Vec<Certification>, x: Id| v.into_iter().find(|c| c.id == x).unwrap();
+    assert_eq!(c(w.certs(&k).await, bob.id).decisions_made, 0);
+    assert_eq!(
+        w.store.sign_off(bob.id, now).await.unwrap(),
+        SignOffOutcome::Undecided(5)
+    );
+    // Decisions from two callers at once: progress stays exact; repeating changes nothing.
+    let (first, rest) = bob_items.split_at(2);
+    let a: Vec<_> = first.iter().map(|i| write(i, Decision::Approve)).collect();
+    let b: Vec<_> = rest
+        .iter()
+        .enumerate()
+        .map(|(n, i)| {
+            write(
+                i,
+                if n == 0 {
+                    Decision::Revoke
+                } else {
+                    Decision::Approve
+                },
+            )
+        })
+        .collect();
+    let (ra, rb) = tokio::join!(
+        w.store.decide(bob.id, &a, id(1, 2), now),
+        w.store.decide(bob.id, &b, id(1, 2), now)
+    );
+    assert_eq!(
+        (ra.unwrap(), rb.unwrap()),
+        (DecideOutcome::Written, DecideOutcome::Written)
+    );
+    w.store.decide(bob.id, &a, id(1, 2), now).await.unwrap();
+    let now_bob = c(w.certs(&k).await, bob.id);
+    assert_eq!(now_bob.decisions_made, 5);
+    assert_eq!(now_bob.identities_completed, 2);
+    assert_eq!(
+        w.store.sign_off(bob.id, now).await.unwrap(),
+        SignOffOutcome::Signed {
+            campaign_completed: false
+        }
+    );
+    assert_eq!(
+        w.store.decide(bob.id, &a, id(1, 2), now).await.unwrap(),
+        DecideOutcome::NotActive(Phase::Signed)
+    );
+    let mid = w.store.campaign(k.id).await.unwrap().unwrap();
+    assert_eq!(
+        (mid.status, mid.completed_certifications),
+        (CampaignStatus::Active, 1)
+    );
+    assert_eq!(w.store.remediation_items(k.id).await.unwrap().len(), 1);
+    // The last sign-off completes the campaign.
+    let all: Vec<_> = ada_items
+        .iter()
+        .map(|i| write(i, Decision::Approve))
+        .collect();
+    w.store.decide(ada.id, &all, id(1, 1), now).await.unwrap();
+    assert_eq!(
+        w.store.sign_off(ada.id, now).await.unwrap(),
+        SignOffOutcome::Signed {
+            campaign_completed: true
+        }
+    );
+    let done = w.store.campaign(k.id).await.unwrap().unwrap();
+    assert_eq!(done.status, CampaignStatus::Completed);
+    assert_eq!(done.completed_certifications, 2);
+    assert!(done.completed_at.is_some());
+}

@@ -4,6 +4,8 @@
 
 mod campaigns;
 mod copy;
+mod decisions;
+mod generate;
 mod import;
 mod jobs;
 mod migrate;
@@ -20,8 +22,9 @@ pub use params::bind_params;
 use async_trait::async_trait;
 use recert_domain::campaign::{CampaignStatus, Decision};
 use recert_domain::review::{
-    Campaign, CampaignSettings, CampaignTemplate, Certification, CertificationTask, DeliveryResult,
-    Generation, GenerationReport, RemediationDetails, RemediationItem, ReviewItem, TaskStatus,
+    Campaign, CampaignSettings, CampaignTemplate, Certification, CertificationTask, DecideOutcome,
+    DecisionWrite, DeliveryResult, Generation, GenerationReport, RemediationDetails,
+    RemediationItem, ReviewItem, SignOffOutcome, TaskStatus,
 };
 use recert_domain::{
     ApiClient, AssignmentRecord, Id, Identity, Job, JobOutcome, NewJob, SigningKey, Timestamp,
@@ -257,7 +260,7 @@ impl Store for PostgresStore {
         &self,
         generation: Generation,
     ) -> Result<Option<GenerationReport>, StoreError> {
-        campaigns::generate(&self.pool, &generation).await
+        generate::generate(&self.pool, &generation).await
     }
 
     async fn activate_campaign(
@@ -368,6 +371,24 @@ impl Store for PostgresStore {
         next: Option<Timestamp>,
     ) -> Result<bool, StoreError> {
         templates::advance(&self.pool, id, expected, next).await
+    }
+
+    async fn decide(
+        &self,
+        certification_id: Id,
+        decisions: &[DecisionWrite],
+        by: Id,
+        now: Timestamp,
+    ) -> Result<DecideOutcome, StoreError> {
+        decisions::decide(&self.pool, certification_id, decisions, by, now).await
+    }
+
+    async fn sign_off(
+        &self,
+        certification_id: Id,
+        now: Timestamp,
+    ) -> Result<SignOffOutcome, StoreError> {
+        decisions::sign_off(&self.pool, certification_id, now).await
     }
 
     async fn due_remediations(

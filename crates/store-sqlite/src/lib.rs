@@ -6,6 +6,8 @@
 //! SQLite allows at a time.
 
 mod campaigns;
+mod decisions;
+mod generate;
 mod import;
 mod jobs;
 mod migrate;
@@ -23,8 +25,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use recert_domain::campaign::{CampaignStatus, Decision};
 use recert_domain::review::{
-    Campaign, CampaignSettings, CampaignTemplate, Certification, CertificationTask, DeliveryResult,
-    Generation, GenerationReport, RemediationDetails, RemediationItem, ReviewItem, TaskStatus,
+    Campaign, CampaignSettings, CampaignTemplate, Certification, CertificationTask, DecideOutcome,
+    DecisionWrite, DeliveryResult, Generation, GenerationReport, RemediationDetails,
+    RemediationItem, ReviewItem, SignOffOutcome, TaskStatus,
 };
 use recert_domain::{
     ApiClient, AssignmentRecord, Id, Identity, Job, JobOutcome, NewJob, SigningKey, Timestamp,
@@ -62,6 +65,8 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Arc<tokio::sync::Mutex<Connection>>,
     readers: Arc<Pool>,
+    /// The page cache of each connection, KiB (the temporary tables of a generation get as much).
+    cache_kib: i64,
 }
 
 /// Turns `sqlite://PATH`, `sqlite:PATH` or `sqlite:///abs/path` into a file path.
@@ -126,8 +131,10 @@ impl SqliteStore {
         let writer = tokio::task::spawn_blocking(move || open_connection(&p, &o))
             .await
             .map_err(|e| StoreError::Database(e.to_string()))??;
+        let cache_kib = i64::from(opts.cache_mib) * 1024;
         let readers = Pool::new(path.clone(), opts);
         Ok(SqliteStore {
+            cache_kib,
             path,
             writer: Arc::new(tokio::sync::Mutex::new(writer)),
             readers: Arc::new(readers),
@@ -348,7 +355,8 @@ impl Store for SqliteStore {
         &self,
         generation: Generation,
     ) -> Result<Option<GenerationReport>, StoreError> {
-        self.write(move |c| campaigns::generate(c, &generation))
+        let cache_kib = self.cache_kib;
+        self.write(move |c| generate::generate(c, &generation, cache_kib))
             .await
     }
 
@@ -473,6 +481,27 @@ impl Store for SqliteStore {
         next: Option<Timestamp>,
     ) -> Result<bool, StoreError> {
         self.write(move |c| templates::advance(c, id, expected, next))
+            .await
+    }
+
+    async fn decide(
+        &self,
+        certification_id: Id,
+        decisions: &[DecisionWrite],
+        by: Id,
+        now: Timestamp,
+    ) -> Result<DecideOutcome, StoreError> {
+        let d = decisions.to_vec();
+        self.write(move |c| decisions::decide(c, certification_id, &d, by, now))
+            .await
+    }
+
+    async fn sign_off(
+        &self,
+        certification_id: Id,
+        now: Timestamp,
+    ) -> Result<SignOffOutcome, StoreError> {
+        self.write(move |c| decisions::sign_off(c, certification_id, now))
             .await
     }
 

@@ -11,8 +11,9 @@ pub mod sql;
 use async_trait::async_trait;
 use recert_domain::campaign::{CampaignStatus, Decision};
 use recert_domain::review::{
-    Campaign, CampaignSettings, CampaignTemplate, Certification, CertificationTask, DeliveryResult,
-    Generation, GenerationReport, RemediationDetails, RemediationItem, ReviewItem, TaskStatus,
+    Campaign, CampaignSettings, CampaignTemplate, Certification, CertificationTask, DecideOutcome,
+    DecisionWrite, DeliveryResult, Generation, GenerationReport, RemediationDetails,
+    RemediationItem, ReviewItem, SignOffOutcome, TaskStatus,
 };
 use recert_domain::{
     ApiClient, AssignmentRecord, Dataset, Id, Identity, Job, JobOutcome, NewJob, SigningKey,
@@ -287,6 +288,26 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         expected: Timestamp,
         next: Option<Timestamp>,
     ) -> Result<bool, StoreError>;
+
+    // ---- decisions ----
+
+    /// Writes decisions on items of one ACTIVE certification, all or none, and recounts its
+    /// progress (`decisionsMade`, per-identity completion) exactly, also under concurrent calls.
+    async fn decide(
+        &self,
+        certification_id: Id,
+        decisions: &[DecisionWrite],
+        by: Id,
+        now: Timestamp,
+    ) -> Result<DecideOutcome, StoreError>;
+
+    /// Signs a fully decided ACTIVE certification off: it becomes SIGNED, its REVOKE decisions
+    /// become remediation items, and the campaign completes with its last certification.
+    async fn sign_off(
+        &self,
+        certification_id: Id,
+        now: Timestamp,
+    ) -> Result<SignOffOutcome, StoreError>;
 
     // ---- remediation ----
 

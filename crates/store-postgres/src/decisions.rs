@@ -1,0 +1,175 @@
+//! Decisions and sign-off on PostgreSQL. A batch locks its certification row first (a sign-off
+//! locks the campaign row first), so concurrent batches on one certification run one after the
+//! other and each recount sees the others' committed work: progress is exact.
+
+use recert_domain::campaign::CertificationPhase;
+use recert_domain::review::{DecideOutcome, DecisionWrite, SignOffOutcome};
+use recert_domain::{Id, Timestamp};
+use recert_store::StoreError;
+use sqlx::{PgConnection, PgPool};
+
+use crate::{db_err, ts};
+
+async fn phase(
+    c: &mut PgConnection,
+    cert: &str,
+) -> Result<Option<(CertificationPhase, String)>, StoreError> {
+    let row: Option<(String, String)> =
+        sqlx::query_as("SELECT phase, campaign_id FROM certifications WHERE id = $1 FOR UPDATE")
+            .bind(cert)
+            .fetch_optional(&mut *c)
+            .await
+            .map_err(db_err)?;
+    row.map(|(p, k)| {
+        p.parse()
+            .map(|p| (p, k))
+            .map_err(|e: String| StoreError::corrupt("certifications", e))
+    })
+    .transpose()
+}
+
+async fn recount(c: &mut PgConnection, cert: &str, now: Timestamp) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE certification_subjects s SET items_decided = (SELECT count(*) FROM review_items i
+            WHERE i.certification_id = s.certification_id AND i.subject_id = s.subject_id
+              AND i.decision IS NOT NULL)
+         WHERE s.certification_id = $1",
+    )
+    .bind(cert)
+    .execute(&mut *c)
+    .await
+    .map_err(db_err)?;
+    sqlx::query(
+        "UPDATE certifications SET
+            decisions_made = (SELECT count(*) FROM review_items
+                              WHERE certification_id = $1 AND decision IS NOT NULL),
+            identities_completed = (SELECT count(*) FROM certification_subjects
+                              WHERE certification_id = $1 AND items_decided = items_total),
+            modified_at = $2
+         WHERE id = $1",
+    )
+    .bind(cert)
+    .bind(ts(now))
+    .execute(&mut *c)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+pub(crate) async fn decide(
+    pool: &PgPool,
+    cert: Id,
+    decisions: &[DecisionWrite],
+    by: Id,
+    now: Timestamp,
+) -> Result<DecideOutcome, StoreError> {
+    let mut tx = pool.begin().await.map_err(db_err)?;
+    let cid = cert.to_string();
+    let Some((p, _)) = phase(&mut tx, &cid).await? else {
+        return Ok(DecideOutcome::NoSuchCertification);
+    };
+    if p != CertificationPhase::Active {
+        return Ok(DecideOutcome::NotActive(p));
+    }
+    let mut foreign = Vec::new();
+    for d in decisions {
+        let n = sqlx::query(
+            "UPDATE review_items SET decision = $3, comments = $4, proposed_end_date = $5,
+                decided_by = $6, decided_at = $7
+             WHERE id = $1 AND certification_id = $2",
+        )
+        .bind(d.item_id.to_string())
+        .bind(&cid)
+        .bind(d.decision.as_str())
+        .bind(&d.comments)
+        .bind(d.proposed_end_date.map(ts))
+        .bind(by.to_string())
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .rows_affected();
+        if n == 0 {
+            foreign.push(d.item_id);
+        }
+    }
+    if !foreign.is_empty() {
+        return Ok(DecideOutcome::ForeignItems(foreign));
+    }
+    recount(&mut tx, &cid, now).await?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(DecideOutcome::Written)
+}
+
+pub(crate) async fn sign_off(
+    pool: &PgPool,
+    cert: Id,
+    now: Timestamp,
+) -> Result<SignOffOutcome, StoreError> {
+    let mut tx = pool.begin().await.map_err(db_err)?;
+    let cid = cert.to_string();
+    // The campaign first: concurrent sign-offs of its certifications take turns, so the last
+    // one sees all the others and completes the campaign.
+    let campaign: Option<String> = sqlx::query_scalar(
+        "SELECT k.id FROM campaigns k JOIN certifications c ON c.campaign_id = k.id
+         WHERE c.id = $1 FOR UPDATE OF k",
+    )
+    .bind(&cid)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    if campaign.is_none() {
+        return Ok(SignOffOutcome::NoSuchCertification);
+    }
+    let Some((p, campaign)) = phase(&mut tx, &cid).await? else {
+        return Ok(SignOffOutcome::NoSuchCertification);
+    };
+    if p != CertificationPhase::Active {
+        return Ok(SignOffOutcome::NotActive(p));
+    }
+    let undecided: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM review_items WHERE certification_id = $1 AND decision IS NULL",
+    )
+    .bind(&cid)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    if undecided > 0 {
+        return Ok(SignOffOutcome::Undecided(undecided));
+    }
+    sqlx::query(
+        "UPDATE certifications SET phase = 'SIGNED', signed_at = $2, modified_at = $2
+         WHERE id = $1",
+    )
+    .bind(&cid)
+    .bind(ts(now))
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    crate::campaigns::open_remediations(&mut tx, "certification_id = $1", &cid, now).await?;
+    sqlx::query(
+        "UPDATE campaigns SET completed_certifications = (SELECT count(*) FROM certifications
+            WHERE campaign_id = $1 AND phase = 'SIGNED'), modified_at = $2
+         WHERE id = $1",
+    )
+    .bind(&campaign)
+    .bind(ts(now))
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let done = sqlx::query(
+        "UPDATE campaigns SET status = 'COMPLETED', completed_at = $2
+         WHERE id = $1 AND status = 'ACTIVE' AND completed_certifications = total_certifications",
+    )
+    .bind(&campaign)
+    .bind(ts(now))
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .rows_affected()
+        == 1;
+    tx.commit().await.map_err(db_err)?;
+    Ok(SignOffOutcome::Signed {
+        campaign_completed: done,
+    })
+}

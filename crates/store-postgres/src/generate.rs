@@ -1,0 +1,524 @@
+//! Campaign generation on PostgreSQL: the same shape as on SQLite. The scope's grants, each
+//! with its reviewer resolved, are numbered in (reviewer, person, access) order into a
+//! temporary table; summaries and certifications are grouped from it; the items are copied from
+//! it in that order. One transaction; temporary tables dropped at commit; sorts and hashes get
+//! `work_mem` for the transaction only.
+
+use recert_domain::Id;
+use recert_domain::campaign::CampaignStatus;
+use recert_domain::filter::FieldKind;
+use recert_domain::review::{Alert, Generation, GenerationReport, ReassignmentTrail, Scope};
+use recert_store::StoreError;
+use recert_store::campaigns::id_prefix;
+use recert_store::sql::{Column, Placeholder, SqlValue, render};
+use sqlx::{AssertSqlSafe, PgConnection, PgPool};
+
+use crate::params::bind_params;
+use crate::queries::id;
+use crate::{db_err, ts};
+
+async fn exec(c: &mut PgConnection, sql: &str) -> Result<u64, StoreError> {
+    sqlx::raw_sql(AssertSqlSafe(sql.to_owned()))
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected())
+        .map_err(db_err)
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}
+
+/// The identity fields a SEARCH campaign's query may use, as PostgreSQL expressions over `i`.
+fn identity_column(field: &str) -> Option<Column> {
+    let (expr, kind) = match field {
+        "id" => ("i.id", FieldKind::Id),
+        "name" => ("i.name", FieldKind::String),
+        "displayName" => ("i.display_name", FieldKind::String),
+        "email" => ("i.email", FieldKind::String),
+        "managerId" => ("i.manager_id", FieldKind::Id),
+        "active" => ("i.active", FieldKind::Bool),
+        "lifecycleState" => ("i.lifecycle_state", FieldKind::String),
+        "attributes.department" => ("(i.attributes->>'department')", FieldKind::String),
+        "attributes.title" => ("(i.attributes->>'title')", FieldKind::String),
+        "attributes.location" => ("(i.attributes->>'location')", FieldKind::String),
+        "attributes.employeeNumber" => ("(i.attributes->>'employeeNumber')", FieldKind::String),
+        "attributes.costCenter" => ("(i.attributes->>'costCenter')", FieldKind::String),
+        "attributes.employeeType" => ("(i.attributes->>'employeeType')", FieldKind::String),
+        "attributes.company" => ("(i.attributes->>'company')", FieldKind::String),
+        "attributes.country" => ("(i.attributes->>'country')", FieldKind::String),
+        _ => return None,
+    };
+    Some(Column { expr, kind })
+}
+
+fn role_column(field: &str) -> Option<Column> {
+    let (expr, kind) = match field {
+        "id" => ("r.id", FieldKind::Id),
+        "name" => ("r.name", FieldKind::String),
+        "description" => ("r.description", FieldKind::String),
+        "ownerId" => ("r.owner_id", FieldKind::Id),
+        _ => return None,
+    };
+    Some(Column { expr, kind })
+}
+
+fn id_texts(ids: &[Id]) -> Vec<String> {
+    ids.iter().map(|i| i.to_string()).collect()
+}
+
+fn filter_err(e: recert_domain::filter::FilterError) -> StoreError {
+    StoreError::Database(format!("campaign query: {}", e.0))
+}
+
+/// A parameter of a generated statement: text, a text array, or a rendered filter's value.
+enum Arg {
+    Text(String),
+    Opt(Option<String>),
+    Texts(Vec<String>),
+    Sql(SqlValue),
+}
+
+async fn exec_args(c: &mut PgConnection, sql: String, args: Vec<Arg>) -> Result<u64, StoreError> {
+    let mut q = sqlx::query(AssertSqlSafe(sql));
+    for a in args {
+        q = match a {
+            Arg::Text(s) => q.bind(s),
+            Arg::Opt(s) => q.bind(s),
+            Arg::Texts(v) => q.bind(v),
+            Arg::Sql(v) => bind_params(q, std::slice::from_ref(&v)),
+        };
+    }
+    q.execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected())
+        .map_err(db_err)
+}
+
+/// The scope as a SELECT of (subject_id, access_type, access_id, account_id, assignment_id,
+/// first_seen, candidate), its parameters numbered from $2 ($1 is the fallback reviewer).
+fn candidates(scope: &Scope) -> Result<(String, Vec<Arg>), StoreError> {
+    let mut args: Vec<Arg> = Vec::new();
+    let p = |args: &mut Vec<Arg>, v: Arg| {
+        args.push(v);
+        format!("${}", args.len() + 1)
+    };
+    let sql = match scope {
+        Scope::Manager => "SELECT a.identity_id AS subject_id, a.access_type, a.access_id,
+                a.account_id, a.id AS assignment_id, a.first_seen_at AS first_seen,
+                i.manager_id AS candidate
+             FROM assignments a JOIN identities i ON i.id = a.identity_id
+             WHERE a.removed_at IS NULL AND i.removed_at IS NULL"
+            .to_owned(),
+        Scope::SourceOwner {
+            source_ids,
+            uncorrelated: false,
+        } => {
+            let s = p(&mut args, Arg::Texts(id_texts(source_ids)));
+            format!(
+                "SELECT a.identity_id AS subject_id, a.access_type, a.access_id, a.account_id,
+                    a.id AS assignment_id, a.first_seen_at AS first_seen, s.owner_id AS candidate
+                 FROM assignments a
+                 JOIN identities i ON i.id = a.identity_id AND i.removed_at IS NULL
+                 LEFT JOIN entitlements e ON a.access_type = 'ENTITLEMENT' AND e.id = a.access_id
+                 LEFT JOIN access_profiles ap
+                    ON a.access_type = 'ACCESS_PROFILE' AND ap.id = a.access_id
+                 JOIN sources s ON s.id = coalesce(e.source_id, ap.source_id)
+                 WHERE a.removed_at IS NULL AND s.id = ANY({s})"
+            )
+        }
+        Scope::SourceOwner {
+            source_ids,
+            uncorrelated: true,
+        } => {
+            let s = p(&mut args, Arg::Texts(id_texts(source_ids)));
+            format!(
+                "SELECT ac.id AS subject_id, 'ACCOUNT' AS access_type, ac.id AS access_id,
+                    ac.id AS account_id, NULL::text AS assignment_id, ac.created_at AS first_seen,
+                    s.owner_id AS candidate
+                 FROM accounts ac JOIN sources s ON s.id = ac.source_id
+                 WHERE ac.identity_id IS NULL AND ac.removed_at IS NULL AND s.id = ANY({s})"
+            )
+        }
+        Scope::Search {
+            identity_ids,
+            query,
+            access,
+            reviewer,
+        } => {
+            let r = p(
+                &mut args,
+                Arg::Text(reviewer.map(|r| r.to_string()).unwrap_or_default()),
+            );
+            let mut conds = vec![
+                "a.removed_at IS NULL".to_owned(),
+                "i.removed_at IS NULL".into(),
+            ];
+            if let Some(ids) = identity_ids {
+                let x = p(&mut args, Arg::Texts(id_texts(ids)));
+                conds.push(format!("i.id = ANY({x})"));
+            }
+            if let Some(f) = query {
+                let (sql, values) =
+                    render(f, &identity_column, Placeholder::Dollar, args.len() + 2)
+                        .map_err(filter_err)?;
+                args.extend(values.into_iter().map(Arg::Sql));
+                conds.push(sql);
+            }
+            if !access.is_empty() {
+                let mut any = Vec::new();
+                for a in access {
+                    let t = p(&mut args, Arg::Text(a.access_type.as_str().to_owned()));
+                    let mut one = format!("(a.access_type = {t}");
+                    if let Some(ids) = &a.ids {
+                        let x = p(&mut args, Arg::Texts(id_texts(ids)));
+                        one.push_str(&format!(" AND a.access_id = ANY({x})"));
+                    }
+                    one.push(')');
+                    any.push(one);
+                }
+                conds.push(format!("({})", any.join(" OR ")));
+            }
+            format!(
+                "SELECT a.identity_id AS subject_id, a.access_type, a.access_id, a.account_id,
+                    a.id AS assignment_id, a.first_seen_at AS first_seen,
+                    coalesce(nullif({r}, ''), i.manager_id) AS candidate
+                 FROM assignments a JOIN identities i ON i.id = a.identity_id
+                 WHERE {}",
+                conds.join(" AND ")
+            )
+        }
+        Scope::RoleComposition {
+            role_ids,
+            query,
+            reviewer,
+        } => {
+            let r = p(
+                &mut args,
+                Arg::Text(reviewer.map(|r| r.to_string()).unwrap_or_default()),
+            );
+            let mut conds = vec!["r.removed_at IS NULL".to_owned()];
+            if let Some(ids) = role_ids {
+                let x = p(&mut args, Arg::Texts(id_texts(ids)));
+                conds.push(format!("r.id = ANY({x})"));
+            }
+            if let Some(f) = query {
+                let (sql, values) = render(f, &role_column, Placeholder::Dollar, args.len() + 2)
+                    .map_err(filter_err)?;
+                args.extend(values.into_iter().map(Arg::Sql));
+                conds.push(sql);
+            }
+            let cond = conds.join(" AND ");
+            format!(
+                "SELECT r.id AS subject_id, 'ENTITLEMENT' AS access_type,
+                    x.entitlement_id AS access_id, NULL::text AS account_id,
+                    NULL::text AS assignment_id, NULL::timestamptz AS first_seen,
+                    coalesce(nullif({r}, ''), r.owner_id) AS candidate
+                 FROM roles r JOIN role_entitlements x ON x.role_id = r.id
+                 JOIN entitlements e ON e.id = x.entitlement_id AND e.removed_at IS NULL
+                 WHERE {cond}
+                 UNION ALL
+                 SELECT r.id, 'ACCESS_PROFILE', x.access_profile_id, NULL, NULL, NULL,
+                    coalesce(nullif({r}, ''), r.owner_id)
+                 FROM roles r JOIN role_access_profiles x ON x.role_id = r.id
+                 JOIN access_profiles ap ON ap.id = x.access_profile_id AND ap.removed_at IS NULL
+                 WHERE {cond}"
+            )
+        }
+    };
+    Ok((sql, args))
+}
+
+async fn campaign_status(
+    c: &mut PgConnection,
+    cid: Id,
+) -> Result<Option<CampaignStatus>, StoreError> {
+    let s: Option<String> =
+        sqlx::query_scalar("SELECT status FROM campaigns WHERE id = $1 FOR UPDATE")
+            .bind(cid.to_string())
+            .fetch_optional(&mut *c)
+            .await
+            .map_err(db_err)?;
+    s.map(|s| {
+        s.parse()
+            .map_err(|e: String| StoreError::corrupt("campaigns", e))
+    })
+    .transpose()
+}
+
+pub(crate) async fn generate(
+    pool: &PgPool,
+    g: &Generation,
+) -> Result<Option<GenerationReport>, StoreError> {
+    let mut tx = pool.begin().await.map_err(db_err)?;
+    // Locks the campaign row: a second worker generating the same campaign waits, then finds
+    // it STAGED and leaves it alone.
+    if campaign_status(&mut tx, g.campaign_id).await? != Some(CampaignStatus::Pending) {
+        return Ok(None);
+    }
+    let cid = g.campaign_id.to_string();
+    exec(&mut tx, "SET LOCAL work_mem = '256MB'").await?;
+    let fallback: Option<String> = match g.fallback_reviewer {
+        Some(f) => sqlx::query_scalar(
+            "SELECT id FROM identities WHERE id = $1 AND active AND removed_at IS NULL",
+        )
+        .bind(f.to_string())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?,
+        None => None,
+    };
+    let (scope_sql, mut args) = candidates(&g.scope)?;
+    args.insert(0, Arg::Opt(fallback));
+    exec_args(
+        &mut tx,
+        format!(
+            "CREATE TEMP TABLE gen_items ON COMMIT DROP AS
+             SELECT row_number() OVER (ORDER BY reviewer_id, subject_id, access_type, access_id,
+                        account_id) AS seq, x.*
+             FROM (
+                SELECT coalesce(CASE
+                        WHEN r.id IS NOT NULL AND r.id <> c.subject_id THEN r.id
+                        WHEN r.id = c.subject_id AND m.id IS NOT NULL THEN m.id
+                        WHEN $1::text IS NOT NULL AND $1::text <> c.subject_id THEN $1::text
+                    END, '') AS reviewer_id,
+                    c.subject_id, c.access_type, c.access_id, c.account_id, c.assignment_id,
+                    c.first_seen, CASE WHEN r.id = c.subject_id THEN r.id END AS rerouted_from
+                FROM ({scope_sql}) c
+                LEFT JOIN identities r ON r.id = c.candidate AND r.active AND r.removed_at IS NULL
+                LEFT JOIN identities m ON r.id = c.subject_id AND m.id = r.manager_id
+                    AND m.active AND m.removed_at IS NULL
+             ) x"
+        ),
+        args,
+    )
+    .await?;
+    let mut report = GenerationReport::default();
+    let (subjects, lost): (i64, i64) = sqlx::query_as(
+        "SELECT count(DISTINCT subject_id) FILTER (WHERE rerouted_from IS NULL),
+            count(*) FILTER (WHERE rerouted_from IS NOT NULL)
+         FROM gen_items WHERE reviewer_id = ''",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    report.unreviewed_subjects = subjects as u64;
+    report.unassigned_items = lost as u64;
+    let rows = sqlx::query(
+        "SELECT DISTINCT rerouted_from, reviewer_id FROM gen_items
+         WHERE rerouted_from IS NOT NULL AND reviewer_id <> '' ORDER BY 1, 2",
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    report.reassignments = rows
+        .iter()
+        .map(|r| {
+            Ok((
+                id(r, "rerouted_from", "gen_items")?,
+                id(r, "reviewer_id", "gen_items")?,
+            ))
+        })
+        .collect::<Result<_, StoreError>>()?;
+
+    let (cert_prefix, summary_prefix, item_prefix) = (id_prefix(), id_prefix(), id_prefix());
+    exec_args(
+        &mut tx,
+        "CREATE TEMP TABLE gen_subjects ON COMMIT DROP AS
+         WITH s AS (
+            SELECT reviewer_id, subject_id, count(*) AS items, min(seq) AS first_seq
+            FROM gen_items WHERE reviewer_id <> '' GROUP BY reviewer_id, subject_id),
+         n AS (
+            SELECT reviewer_id, row_number() OVER (ORDER BY reviewer_id) AS n
+            FROM (SELECT DISTINCT reviewer_id FROM s) d)
+         SELECT s.reviewer_id, s.subject_id, s.items,
+            $1 || lpad(to_hex(n.n), 16, '0') AS cert_id,
+            $2 || lpad(to_hex(s.first_seq), 16, '0') AS summary_id
+         FROM s JOIN n USING (reviewer_id)"
+            .into(),
+        vec![Arg::Text(cert_prefix), Arg::Text(summary_prefix)],
+    )
+    .await?;
+    exec(
+        &mut tx,
+        "CREATE UNIQUE INDEX ON gen_subjects (reviewer_id, subject_id);
+         ANALYZE gen_subjects;
+         CREATE TEMP TABLE gen_certs ON COMMIT DROP AS
+            SELECT reviewer_id, cert_id, sum(items) AS items, count(*) AS subjects
+            FROM gen_subjects GROUP BY reviewer_id, cert_id;",
+    )
+    .await?;
+    report.certifications = sqlx::query(
+        "INSERT INTO certifications (id, campaign_id, name, reviewer_id, reviewer_name,
+            reviewer_email, phase, decisions_total, identities_total, created_at, modified_at)
+         SELECT c.cert_id, $1, replace($2, '{reviewer}', i.display_name), c.reviewer_id,
+            i.display_name, i.email, 'STAGED', c.items, c.subjects, $3, $3
+         FROM gen_certs c JOIN identities i ON i.id = c.reviewer_id",
+    )
+    .bind(&cid)
+    .bind(&g.certification_name)
+    .bind(ts(g.now))
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .rows_affected();
+    exec(
+        &mut tx,
+        "INSERT INTO certification_subjects (id, certification_id, subject_id, name, items_total)
+         SELECT s.summary_id, s.cert_id, s.subject_id,
+            coalesce((SELECT display_name FROM identities WHERE id = s.subject_id),
+                     (SELECT name FROM roles WHERE id = s.subject_id),
+                     (SELECT name FROM accounts WHERE id = s.subject_id), ''),
+            s.items
+         FROM gen_subjects s",
+    )
+    .await?;
+    report.items = sqlx::query(
+        "INSERT INTO review_items (id, certification_id, campaign_id, summary_id, subject_id,
+            access_type, access_id, account_id, assignment_id, new_access)
+         SELECT $1 || lpad(to_hex(g.seq), 16, '0'), s.cert_id, $2, s.summary_id, g.subject_id,
+            g.access_type, g.access_id, g.account_id, g.assignment_id,
+            coalesce($3::timestamptz IS NOT NULL AND g.first_seen > $3::timestamptz, FALSE)
+         FROM gen_items g
+         JOIN gen_subjects s ON s.reviewer_id = g.reviewer_id AND s.subject_id = g.subject_id
+         ORDER BY g.seq",
+    )
+    .bind(item_prefix)
+    .bind(&cid)
+    .bind(g.new_access_since.map(ts))
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .rows_affected();
+
+    snapshot(&mut tx, &cid).await?;
+
+    let alerts_text: String =
+        sqlx::query_scalar("SELECT alerts::text FROM campaigns WHERE id = $1")
+            .bind(&cid)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?;
+    let mut alerts: Vec<Alert> =
+        serde_json::from_str(&alerts_text).map_err(|e| StoreError::corrupt("campaigns", e))?;
+    alerts.extend(recert_store::campaigns::generation_alerts(
+        &report,
+        g.fallback_reviewer.is_some(),
+    ));
+    sqlx::query(
+        "UPDATE campaigns SET status = 'STAGED', total_certifications = $2,
+            completed_certifications = 0, generated_at = $3, modified_at = $3, alerts = $4::jsonb
+         WHERE id = $1",
+    )
+    .bind(&cid)
+    .bind(report.certifications as i64)
+    .bind(ts(g.now))
+    .bind(to_json(&alerts))
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let trails: Vec<ReassignmentTrail> = report
+        .reassignments
+        .iter()
+        .map(|(from, to)| ReassignmentTrail {
+            previous_owner: *from,
+            new_owner: *to,
+            reassignment_type: "AUTOMATIC_REASSIGNMENT".into(),
+        })
+        .collect();
+    sqlx::query(
+        "UPDATE certification_tasks SET status = 'SUCCESS', reassignment_trails = $2::jsonb,
+            updated_at = $3
+         WHERE target_id = $1 AND type = 'CAMPAIGN_CREATE'",
+    )
+    .bind(&cid)
+    .bind(to_json(&trails))
+    .bind(ts(g.now))
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(Some(report))
+}
+
+/// Copies what the items refer to into the campaign's snapshot tables.
+async fn snapshot(c: &mut PgConnection, cid: &str) -> Result<(), StoreError> {
+    exec(
+        c,
+        "CREATE TEMP TABLE gen_access (access_type TEXT NOT NULL, access_id TEXT NOT NULL,
+            PRIMARY KEY (access_type, access_id)) ON COMMIT DROP;
+         INSERT INTO gen_access SELECT DISTINCT access_type, access_id FROM gen_items
+            WHERE access_type <> 'ACCOUNT' AND reviewer_id <> '' ON CONFLICT DO NOTHING;
+         INSERT INTO gen_access SELECT 'ROLE', subject_id FROM gen_subjects
+            WHERE subject_id IN (SELECT id FROM roles) ON CONFLICT DO NOTHING;
+         INSERT INTO gen_access SELECT DISTINCT 'ACCESS_PROFILE', x.access_profile_id
+            FROM role_access_profiles x
+            JOIN gen_access a ON a.access_type = 'ROLE' AND a.access_id = x.role_id
+            ON CONFLICT DO NOTHING;
+         INSERT INTO gen_access SELECT DISTINCT 'ENTITLEMENT', x.entitlement_id
+            FROM role_entitlements x
+            JOIN gen_access a ON a.access_type = 'ROLE' AND a.access_id = x.role_id
+            ON CONFLICT DO NOTHING;
+         INSERT INTO gen_access SELECT DISTINCT 'ENTITLEMENT', x.entitlement_id
+            FROM access_profile_entitlements x
+            JOIN gen_access a ON a.access_type = 'ACCESS_PROFILE'
+                AND a.access_id = x.access_profile_id
+            ON CONFLICT DO NOTHING;",
+    )
+    .await?;
+    for sql in [
+        "INSERT INTO campaign_access (campaign_id, access_type, access_id, name, description,
+            privileged, source_id, source_name, source_type, attribute_name, attribute_value,
+            owner_id, owner_name, owner_email, permissions, contents)
+         SELECT $1, 'ENTITLEMENT', e.id, e.name, e.description, e.privileged, s.id, s.name,
+            s.source_type, e.attribute_name, e.attribute_value, e.owner_id, o.display_name,
+            o.email, e.permissions, '{}'::jsonb
+         FROM gen_access a JOIN entitlements e ON e.id = a.access_id
+         JOIN sources s ON s.id = e.source_id
+         LEFT JOIN identities o ON o.id = e.owner_id
+         WHERE a.access_type = 'ENTITLEMENT'",
+        "INSERT INTO campaign_access (campaign_id, access_type, access_id, name, description,
+            privileged, source_id, source_name, source_type, owner_id, owner_name, owner_email,
+            contents)
+         SELECT $1, 'ACCESS_PROFILE', p.id, p.name, p.description,
+            EXISTS (SELECT 1 FROM access_profile_entitlements x JOIN entitlements e
+                    ON e.id = x.entitlement_id WHERE x.access_profile_id = p.id AND e.privileged),
+            s.id, s.name, s.source_type, p.owner_id, o.display_name, o.email,
+            jsonb_build_object('entitlements', coalesce((SELECT jsonb_agg(x.entitlement_id)
+                FROM access_profile_entitlements x WHERE x.access_profile_id = p.id), '[]'::jsonb))
+         FROM gen_access a JOIN access_profiles p ON p.id = a.access_id
+         JOIN sources s ON s.id = p.source_id
+         LEFT JOIN identities o ON o.id = p.owner_id
+         WHERE a.access_type = 'ACCESS_PROFILE'",
+        "INSERT INTO campaign_access (campaign_id, access_type, access_id, name, description,
+            privileged, owner_id, owner_name, owner_email, contents)
+         SELECT $1, 'ROLE', r.id, r.name, r.description,
+            EXISTS (SELECT 1 FROM role_entitlements x JOIN entitlements e
+                    ON e.id = x.entitlement_id WHERE x.role_id = r.id AND e.privileged),
+            r.owner_id, o.display_name, o.email,
+            jsonb_build_object(
+                'entitlements', coalesce((SELECT jsonb_agg(x.entitlement_id)
+                    FROM role_entitlements x WHERE x.role_id = r.id), '[]'::jsonb),
+                'accessProfiles', coalesce((SELECT jsonb_agg(x.access_profile_id)
+                    FROM role_access_profiles x WHERE x.role_id = r.id), '[]'::jsonb))
+         FROM gen_access a JOIN roles r ON r.id = a.access_id
+         LEFT JOIN identities o ON o.id = r.owner_id
+         WHERE a.access_type = 'ROLE'",
+        "INSERT INTO campaign_identities (campaign_id, identity_id, name, display_name, email,
+            manager_id, active, lifecycle_state, attributes)
+         SELECT $1, i.id, i.name, i.display_name, i.email, i.manager_id, i.active,
+            i.lifecycle_state, i.attributes
+         FROM identities i
+         WHERE i.id IN (SELECT subject_id FROM gen_subjects UNION SELECT reviewer_id FROM gen_certs)",
+        "INSERT INTO campaign_accounts (campaign_id, account_id, source_id, native_identity, name,
+            disabled, locked, created_at, updated_at)
+         SELECT $1, ac.id, ac.source_id, ac.native_identity, ac.name, ac.disabled, ac.locked,
+            ac.created_at, ac.updated_at
+         FROM accounts ac
+         WHERE ac.id IN (SELECT account_id FROM gen_items
+                        WHERE account_id IS NOT NULL AND reviewer_id <> '')",
+    ] {
+        exec_args(c, sql.into(), vec![Arg::Text(cid.to_owned())]).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,158 @@
+//! Decisions and sign-off on SQLite. Every write runs on the one writer connection, so two
+//! reviewers' batches never interleave; progress is recounted from the items, never adjusted
+//! by increments, so it is exact whatever the order of calls.
+
+use recert_domain::campaign::CertificationPhase;
+use recert_domain::review::{DecideOutcome, DecisionWrite, SignOffOutcome};
+use recert_domain::{Id, Timestamp};
+use recert_store::StoreError;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::db_err;
+
+fn phase(c: &Connection, cert: &str) -> Result<Option<(CertificationPhase, String)>, StoreError> {
+    let row: Option<(String, String)> = c
+        .query_row(
+            "SELECT phase, campaign_id FROM certifications WHERE id = ?1",
+            [cert],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(db_err)?;
+    row.map(|(p, k)| {
+        p.parse()
+            .map(|p| (p, k))
+            .map_err(|e: String| StoreError::corrupt("certifications", e))
+    })
+    .transpose()
+}
+
+/// Recounts a certification's progress from its items.
+pub(crate) fn recount(c: &Connection, cert: &str, now: &str) -> Result<(), StoreError> {
+    c.execute(
+        "UPDATE certification_subjects SET items_decided = (SELECT count(*) FROM review_items i
+            WHERE i.certification_id = certification_subjects.certification_id
+              AND i.subject_id = certification_subjects.subject_id AND i.decision IS NOT NULL)
+         WHERE certification_id = ?1",
+        [cert],
+    )
+    .map_err(db_err)?;
+    c.execute(
+        "UPDATE certifications SET
+            decisions_made = (SELECT count(*) FROM review_items
+                              WHERE certification_id = ?1 AND decision IS NOT NULL),
+            identities_completed = (SELECT count(*) FROM certification_subjects
+                              WHERE certification_id = ?1 AND items_decided = items_total),
+            modified_at = ?2
+         WHERE id = ?1",
+        params![cert, now],
+    )
+    .map_err(db_err)?;
+    Ok(())
+}
+
+pub(crate) fn decide(
+    c: &mut Connection,
+    cert: Id,
+    decisions: &[DecisionWrite],
+    by: Id,
+    now: Timestamp,
+) -> Result<DecideOutcome, StoreError> {
+    let tx = c.transaction().map_err(db_err)?;
+    let cid = cert.to_string();
+    let Some((p, _)) = phase(&tx, &cid)? else {
+        return Ok(DecideOutcome::NoSuchCertification);
+    };
+    if p != CertificationPhase::Active {
+        return Ok(DecideOutcome::NotActive(p));
+    }
+    let ts = now.to_string();
+    let mut foreign = Vec::new();
+    {
+        let mut stmt = tx
+            .prepare_cached(
+                "UPDATE review_items SET decision = ?3, comments = ?4, proposed_end_date = ?5,
+                    decided_by = ?6, decided_at = ?7
+                 WHERE id = ?1 AND certification_id = ?2",
+            )
+            .map_err(db_err)?;
+        for d in decisions {
+            let n = stmt
+                .execute(params![
+                    d.item_id.to_string(),
+                    cid,
+                    d.decision.as_str(),
+                    d.comments,
+                    d.proposed_end_date.map(|t| t.to_string()),
+                    by.to_string(),
+                    ts
+                ])
+                .map_err(db_err)?;
+            if n == 0 {
+                foreign.push(d.item_id);
+            }
+        }
+    }
+    if !foreign.is_empty() {
+        // Dropping the transaction rolls every decision of the batch back.
+        return Ok(DecideOutcome::ForeignItems(foreign));
+    }
+    recount(&tx, &cid, &ts)?;
+    tx.commit().map_err(db_err)?;
+    Ok(DecideOutcome::Written)
+}
+
+pub(crate) fn sign_off(
+    c: &mut Connection,
+    cert: Id,
+    now: Timestamp,
+) -> Result<SignOffOutcome, StoreError> {
+    let tx = c.transaction().map_err(db_err)?;
+    let cid = cert.to_string();
+    let Some((p, campaign)) = phase(&tx, &cid)? else {
+        return Ok(SignOffOutcome::NoSuchCertification);
+    };
+    if p != CertificationPhase::Active {
+        return Ok(SignOffOutcome::NotActive(p));
+    }
+    let undecided: i64 = tx
+        .query_row(
+            "SELECT count(*) FROM review_items WHERE certification_id = ?1 AND decision IS NULL",
+            [&cid],
+            |r| r.get(0),
+        )
+        .map_err(db_err)?;
+    if undecided > 0 {
+        return Ok(SignOffOutcome::Undecided(undecided));
+    }
+    let ts = now.to_string();
+    tx.execute(
+        "UPDATE certifications SET phase = 'SIGNED', signed_at = ?2, modified_at = ?2
+         WHERE id = ?1",
+        params![cid, ts],
+    )
+    .map_err(db_err)?;
+    crate::campaigns::open_remediations(&tx, "certification_id = ?1", &cid, now)?;
+    let n = tx
+        .execute(
+            "UPDATE campaigns SET completed_certifications = (SELECT count(*) FROM certifications
+                WHERE campaign_id = ?1 AND phase = 'SIGNED'), modified_at = ?2
+             WHERE id = ?1",
+            params![campaign, ts],
+        )
+        .map_err(db_err)?;
+    let done = n == 1
+        && tx
+            .execute(
+                "UPDATE campaigns SET status = 'COMPLETED', completed_at = ?2
+                 WHERE id = ?1 AND status = 'ACTIVE'
+                   AND completed_certifications = total_certifications",
+                params![campaign, ts],
+            )
+            .map_err(db_err)?
+            == 1;
+    tx.commit().map_err(db_err)?;
+    Ok(SignOffOutcome::Signed {
+        campaign_completed: done,
+    })
+}

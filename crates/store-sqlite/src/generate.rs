@@ -1,0 +1,529 @@
+//! Campaign generation on SQLite: the scope's grants, each with its reviewer already resolved,
+//! are written once into a temporary table in (reviewer, person, access) order, numbered as
+//! they go; certifications and per-person summaries are grouped from it, and the items are
+//! copied from it in that order, so review_items is appended in key order and no item passes
+//! through Rust. The temporary tables live in a file (not memory), so memory stays flat
+//! whatever the number of items. All in one transaction.
+
+use recert_domain::Id;
+use recert_domain::campaign::CampaignStatus;
+use recert_domain::filter::FieldKind;
+use recert_domain::review::{Alert, Generation, GenerationReport, ReassignmentTrail, Scope};
+use recert_store::StoreError;
+use recert_store::campaigns::id_prefix;
+use recert_store::sql::{Column, Placeholder, render};
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+
+use crate::db_err;
+use crate::params::sql_params;
+use crate::queries::{get_id, get_json};
+
+/// The identity fields a SEARCH campaign's query may use, as SQLite expressions over `i`.
+fn identity_column(field: &str) -> Option<Column> {
+    let (expr, kind) = match field {
+        "id" => ("i.id", FieldKind::Id),
+        "name" => ("i.name", FieldKind::String),
+        "displayName" => ("i.display_name", FieldKind::String),
+        "email" => ("i.email", FieldKind::String),
+        "managerId" => ("i.manager_id", FieldKind::Id),
+        "active" => ("i.active", FieldKind::Bool),
+        "lifecycleState" => ("i.lifecycle_state", FieldKind::String),
+        "attributes.department" => (
+            "json_extract(i.attributes, '$.department')",
+            FieldKind::String,
+        ),
+        "attributes.title" => ("json_extract(i.attributes, '$.title')", FieldKind::String),
+        "attributes.location" => (
+            "json_extract(i.attributes, '$.location')",
+            FieldKind::String,
+        ),
+        "attributes.employeeNumber" => (
+            "json_extract(i.attributes, '$.employeeNumber')",
+            FieldKind::String,
+        ),
+        "attributes.costCenter" => (
+            "json_extract(i.attributes, '$.costCenter')",
+            FieldKind::String,
+        ),
+        "attributes.employeeType" => (
+            "json_extract(i.attributes, '$.employeeType')",
+            FieldKind::String,
+        ),
+        "attributes.company" => ("json_extract(i.attributes, '$.company')", FieldKind::String),
+        "attributes.country" => ("json_extract(i.attributes, '$.country')", FieldKind::String),
+        _ => return None,
+    };
+    Some(Column { expr, kind })
+}
+
+/// The role fields a ROLE_COMPOSITION campaign's query may use.
+fn role_column(field: &str) -> Option<Column> {
+    let (expr, kind) = match field {
+        "id" => ("r.id", FieldKind::Id),
+        "name" => ("r.name", FieldKind::String),
+        "description" => ("r.description", FieldKind::String),
+        "ownerId" => ("r.owner_id", FieldKind::Id),
+        _ => return None,
+    };
+    Some(Column { expr, kind })
+}
+
+fn ids_json(ids: &[Id]) -> String {
+    let v: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
+    serde_json::to_string(&v).unwrap_or_else(|_| "[]".into())
+}
+
+fn filter_err(e: recert_domain::filter::FilterError) -> StoreError {
+    StoreError::Database(format!("campaign query: {}", e.0))
+}
+
+/// Fills `temp.gen_items` with what the scope covers and each row's first-choice reviewer.
+/// The scope as a SELECT of (subject_id, access_type, access_id, account_id, assignment_id,
+/// first_seen, candidate reviewer), with its parameters numbered from 2 (?1 is the fallback).
+fn candidates(scope: &Scope) -> Result<(String, Vec<Value>), StoreError> {
+    let mut args: Vec<Value> = Vec::new();
+    // ?1 is taken by the caller; scope parameters start at ?2.
+    let p = |args: &mut Vec<Value>, v: Value| {
+        args.push(v);
+        format!("?{}", args.len() + 1)
+    };
+    let sql = match scope {
+        Scope::Manager => "SELECT a.identity_id AS subject_id, a.access_type, a.access_id,
+                a.account_id, a.id AS assignment_id, a.first_seen_at AS first_seen,
+                i.manager_id AS candidate
+             FROM assignments a JOIN identities i ON i.id = a.identity_id
+             WHERE a.removed_at IS NULL AND i.removed_at IS NULL"
+            .to_owned(),
+        Scope::SourceOwner {
+            source_ids,
+            uncorrelated: false,
+        } => {
+            let s = p(&mut args, Value::Text(ids_json(source_ids)));
+            format!(
+                "SELECT a.identity_id AS subject_id, a.access_type, a.access_id, a.account_id,
+                    a.id AS assignment_id, a.first_seen_at AS first_seen, s.owner_id AS candidate
+                 FROM assignments a
+                 JOIN identities i ON i.id = a.identity_id AND i.removed_at IS NULL
+                 LEFT JOIN entitlements e ON a.access_type = 'ENTITLEMENT' AND e.id = a.access_id
+                 LEFT JOIN access_profiles ap
+                    ON a.access_type = 'ACCESS_PROFILE' AND ap.id = a.access_id
+                 JOIN sources s ON s.id = coalesce(e.source_id, ap.source_id)
+                 WHERE a.removed_at IS NULL AND s.id IN (SELECT value FROM json_each({s}))"
+            )
+        }
+        Scope::SourceOwner {
+            source_ids,
+            uncorrelated: true,
+        } => {
+            let s = p(&mut args, Value::Text(ids_json(source_ids)));
+            format!(
+                "SELECT ac.id AS subject_id, 'ACCOUNT' AS access_type, ac.id AS access_id,
+                    ac.id AS account_id, NULL AS assignment_id, ac.created_at AS first_seen,
+                    s.owner_id AS candidate
+                 FROM accounts ac JOIN sources s ON s.id = ac.source_id
+                 WHERE ac.identity_id IS NULL AND ac.removed_at IS NULL
+                   AND s.id IN (SELECT value FROM json_each({s}))"
+            )
+        }
+        Scope::Search {
+            identity_ids,
+            query,
+            access,
+            reviewer,
+        } => {
+            let r = p(
+                &mut args,
+                Value::Text(reviewer.map(|r| r.to_string()).unwrap_or_default()),
+            );
+            let mut conds = vec![
+                "a.removed_at IS NULL".to_owned(),
+                "i.removed_at IS NULL".into(),
+            ];
+            if let Some(ids) = identity_ids {
+                let x = p(&mut args, Value::Text(ids_json(ids)));
+                conds.push(format!("i.id IN (SELECT value FROM json_each({x}))"));
+            }
+            if let Some(f) = query {
+                let (sql, values) =
+                    render(f, &identity_column, Placeholder::Question, args.len() + 2)
+                        .map_err(filter_err)?;
+                args.extend(sql_params(&values));
+                conds.push(sql);
+            }
+            if !access.is_empty() {
+                let mut any = Vec::new();
+                for a in access {
+                    let t = p(&mut args, Value::Text(a.access_type.as_str().to_owned()));
+                    let mut one = format!("(a.access_type = {t}");
+                    if let Some(ids) = &a.ids {
+                        let x = p(&mut args, Value::Text(ids_json(ids)));
+                        one.push_str(&format!(
+                            " AND a.access_id IN (SELECT value FROM json_each({x}))"
+                        ));
+                    }
+                    one.push(')');
+                    any.push(one);
+                }
+                conds.push(format!("({})", any.join(" OR ")));
+            }
+            format!(
+                "SELECT a.identity_id AS subject_id, a.access_type, a.access_id, a.account_id,
+                    a.id AS assignment_id, a.first_seen_at AS first_seen,
+                    coalesce(nullif({r}, ''), i.manager_id) AS candidate
+                 FROM assignments a JOIN identities i ON i.id = a.identity_id
+                 WHERE {}",
+                conds.join(" AND ")
+            )
+        }
+        Scope::RoleComposition {
+            role_ids,
+            query,
+            reviewer,
+        } => {
+            let r = p(
+                &mut args,
+                Value::Text(reviewer.map(|r| r.to_string()).unwrap_or_default()),
+            );
+            let mut conds = vec!["r.removed_at IS NULL".to_owned()];
+            if let Some(ids) = role_ids {
+                let x = p(&mut args, Value::Text(ids_json(ids)));
+                conds.push(format!("r.id IN (SELECT value FROM json_each({x}))"));
+            }
+            if let Some(f) = query {
+                let (sql, values) = render(f, &role_column, Placeholder::Question, args.len() + 2)
+                    .map_err(filter_err)?;
+                args.extend(sql_params(&values));
+                conds.push(sql);
+            }
+            let cond = conds.join(" AND ");
+            format!(
+                "SELECT r.id AS subject_id, 'ENTITLEMENT' AS access_type,
+                    x.entitlement_id AS access_id, NULL AS account_id, NULL AS assignment_id,
+                    NULL AS first_seen, coalesce(nullif({r}, ''), r.owner_id) AS candidate
+                 FROM roles r JOIN role_entitlements x ON x.role_id = r.id
+                 JOIN entitlements e ON e.id = x.entitlement_id AND e.removed_at IS NULL
+                 WHERE {cond}
+                 UNION ALL
+                 SELECT r.id, 'ACCESS_PROFILE', x.access_profile_id, NULL, NULL, NULL,
+                    coalesce(nullif({r}, ''), r.owner_id)
+                 FROM roles r JOIN role_access_profiles x ON x.role_id = r.id
+                 JOIN access_profiles ap ON ap.id = x.access_profile_id AND ap.removed_at IS NULL
+                 WHERE {cond}"
+            )
+        }
+    };
+    Ok((sql, args))
+}
+
+const GEN_TABLES: &str = "DROP TABLE IF EXISTS temp.gen_items;
+    DROP TABLE IF EXISTS temp.gen_certs;
+    DROP TABLE IF EXISTS temp.gen_subjects;
+    DROP TABLE IF EXISTS temp.gen_access;";
+
+pub(crate) fn generate(
+    c: &mut Connection,
+    g: &Generation,
+    cache_kib: i64,
+) -> Result<Option<GenerationReport>, StoreError> {
+    // Temporary tables and sorts go to a file, with a page cache as large as the main one:
+    // memory stays flat in the number of items.
+    c.execute_batch(&format!(
+        "{GEN_TABLES} PRAGMA temp_store = FILE; PRAGMA temp.cache_size = -{cache_kib};"
+    ))
+    .map_err(db_err)?;
+    let result = generate_in(c, g);
+    // Temporary tables belong to the connection, not the transaction.
+    let _ = c.execute_batch(&format!("{GEN_TABLES} PRAGMA temp_store = MEMORY;"));
+    result
+}
+
+fn campaign_status(c: &Connection, id: Id) -> Result<Option<CampaignStatus>, StoreError> {
+    let s: Option<String> = c
+        .query_row(
+            "SELECT status FROM campaigns WHERE id = ?1",
+            [id.to_string()],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(db_err)?;
+    s.map(|s| {
+        s.parse()
+            .map_err(|e: String| StoreError::corrupt("campaigns", e))
+    })
+    .transpose()
+}
+
+fn generate_in(c: &mut Connection, g: &Generation) -> Result<Option<GenerationReport>, StoreError> {
+    let tx = c.transaction().map_err(db_err)?;
+    if campaign_status(&tx, g.campaign_id)? != Some(CampaignStatus::Pending) {
+        return Ok(None);
+    }
+    let cid = g.campaign_id.to_string();
+    let now = g.now.to_string();
+    // The fallback reviewer counts only if it can review.
+    let fallback: Option<String> = match g.fallback_reviewer {
+        Some(f) => tx
+            .query_row(
+                "SELECT id FROM identities WHERE id = ?1 AND active = 1 AND removed_at IS NULL",
+                [f.to_string()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db_err)?,
+        None => None,
+    };
+    tx.execute_batch(
+        "CREATE TEMP TABLE gen_items (
+            seq INTEGER PRIMARY KEY, reviewer_id TEXT NOT NULL, subject_id TEXT NOT NULL,
+            access_type TEXT NOT NULL, access_id TEXT NOT NULL, account_id TEXT,
+            assignment_id TEXT, first_seen TEXT, rerouted_from TEXT);",
+    )
+    .map_err(db_err)?;
+    // Each grant's reviewer: the first choice if present, active and not the person reviewed;
+    // a self-review goes to that person's manager; otherwise the fallback reviewer; otherwise
+    // nobody (''), counted and left out below. Rows are numbered in (reviewer, person, access)
+    // order as they are written: that order is the items' id order.
+    let (scope_sql, mut args) = candidates(&g.scope)?;
+    args.insert(0, fallback.clone().map(Value::Text).unwrap_or(Value::Null));
+    tx.execute(
+        &format!(
+            "INSERT INTO temp.gen_items (reviewer_id, subject_id, access_type, access_id,
+                account_id, assignment_id, first_seen, rerouted_from)
+             SELECT coalesce(CASE
+                    WHEN r.id IS NOT NULL AND r.id <> c.subject_id THEN r.id
+                    WHEN r.id = c.subject_id AND m.id IS NOT NULL THEN m.id
+                    WHEN ?1 IS NOT NULL AND ?1 <> c.subject_id THEN ?1
+                END, '') AS reviewer,
+                c.subject_id, c.access_type, c.access_id, c.account_id, c.assignment_id,
+                c.first_seen, CASE WHEN r.id = c.subject_id THEN r.id END
+             FROM ({scope_sql}) c
+             LEFT JOIN identities r ON r.id = c.candidate AND r.active = 1 AND r.removed_at IS NULL
+             LEFT JOIN identities m ON r.id = c.subject_id AND m.id = r.manager_id
+                AND m.active = 1 AND m.removed_at IS NULL
+             ORDER BY reviewer, c.subject_id, c.access_type, c.access_id, c.account_id"
+        ),
+        params_from_iter(args.iter()),
+    )
+    .map_err(db_err)?;
+    let mut report = GenerationReport::default();
+    // What nobody can review is left out, and counted for the campaign's alerts.
+    let (subjects, lost): (i64, i64) = tx
+        .query_row(
+            "SELECT count(DISTINCT CASE WHEN rerouted_from IS NULL THEN subject_id END),
+                count(CASE WHEN rerouted_from IS NOT NULL THEN 1 END)
+             FROM temp.gen_items WHERE reviewer_id = ''",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .map_err(db_err)?;
+    report.unreviewed_subjects = subjects as u64;
+    report.unassigned_items = lost as u64;
+    {
+        let mut stmt = tx
+            .prepare(
+                "SELECT DISTINCT rerouted_from, reviewer_id FROM temp.gen_items
+                 WHERE rerouted_from IS NOT NULL AND reviewer_id <> '' ORDER BY 1, 2",
+            )
+            .map_err(db_err)?;
+        report.reassignments = stmt
+            .query_map([], |r| Ok((get_id(r, 0)?, get_id(r, 1)?)))
+            .map_err(db_err)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db_err)?;
+    }
+
+    // One summary per (reviewer, person reviewed); one certification per reviewer. Rows are
+    // in (reviewer, person) order, so the groups come out of one pass.
+    tx.execute_batch(
+        "CREATE TEMP TABLE gen_subjects (reviewer_id TEXT NOT NULL, subject_id TEXT NOT NULL,
+            items INTEGER NOT NULL, first_seq INTEGER NOT NULL, cert_id TEXT, summary_id TEXT,
+            PRIMARY KEY (reviewer_id, subject_id)) WITHOUT ROWID;
+         INSERT INTO temp.gen_subjects (reviewer_id, subject_id, items, first_seq)
+            SELECT reviewer_id, subject_id, count(*), min(seq) FROM temp.gen_items
+            WHERE reviewer_id <> '' GROUP BY reviewer_id, subject_id;
+         CREATE TEMP TABLE gen_certs AS
+            SELECT reviewer_id, sum(items) AS items, count(*) AS subjects,
+                row_number() OVER (ORDER BY reviewer_id) AS n
+            FROM temp.gen_subjects GROUP BY reviewer_id;
+         CREATE UNIQUE INDEX temp.gen_certs_reviewer ON gen_certs (reviewer_id);",
+    )
+    .map_err(db_err)?;
+    let (cert_prefix, summary_prefix, item_prefix) = (id_prefix(), id_prefix(), id_prefix());
+    tx.execute(
+        "UPDATE temp.gen_subjects SET
+            cert_id = ?1 || printf('%016x', (SELECT n FROM temp.gen_certs c
+                                             WHERE c.reviewer_id = gen_subjects.reviewer_id)),
+            summary_id = ?2 || printf('%016x', first_seq)",
+        params![cert_prefix, summary_prefix],
+    )
+    .map_err(db_err)?;
+    report.certifications = tx
+        .execute(
+            "INSERT INTO certifications (id, campaign_id, name, reviewer_id, reviewer_name,
+                reviewer_email, phase, decisions_total, identities_total, created_at, modified_at)
+             SELECT ?1 || printf('%016x', c.n), ?2, replace(?3, '{reviewer}', i.display_name),
+                c.reviewer_id, i.display_name, i.email, 'STAGED', c.items, c.subjects, ?4, ?4
+             FROM temp.gen_certs c JOIN identities i ON i.id = c.reviewer_id",
+            params![cert_prefix, cid, g.certification_name, now],
+        )
+        .map_err(db_err)? as u64;
+    tx.execute(
+        "INSERT INTO certification_subjects (id, certification_id, subject_id, name, items_total)
+         SELECT s.summary_id, s.cert_id, s.subject_id,
+            coalesce((SELECT display_name FROM identities WHERE id = s.subject_id),
+                     (SELECT name FROM roles WHERE id = s.subject_id),
+                     (SELECT name FROM accounts WHERE id = s.subject_id), ''),
+            s.items
+         FROM temp.gen_subjects s",
+        [],
+    )
+    .map_err(db_err)?;
+
+    // The items, in the order they were numbered: review_items grows at its end.
+    report.items = tx
+        .execute(
+            "INSERT INTO review_items (id, certification_id, campaign_id, summary_id, subject_id,
+                access_type, access_id, account_id, assignment_id, new_access)
+             SELECT ?1 || printf('%016x', g.seq), s.cert_id, ?2, s.summary_id, g.subject_id,
+                g.access_type, g.access_id, g.account_id, g.assignment_id,
+                CASE WHEN ?3 IS NOT NULL AND g.first_seen > ?3 THEN 1 ELSE 0 END
+             FROM temp.gen_items g
+             CROSS JOIN temp.gen_subjects s
+                ON s.reviewer_id = g.reviewer_id AND s.subject_id = g.subject_id
+             WHERE g.reviewer_id <> ''
+             ORDER BY g.seq",
+            params![item_prefix, cid, g.new_access_since.map(|t| t.to_string())],
+        )
+        .map_err(db_err)? as u64;
+
+    snapshot(&tx, &cid)?;
+
+    let mut alerts: Vec<Alert> = tx
+        .query_row("SELECT alerts FROM campaigns WHERE id = ?1", [&cid], |r| {
+            get_json(r, 0)
+        })
+        .map_err(db_err)?;
+    alerts.extend(recert_store::campaigns::generation_alerts(
+        &report,
+        g.fallback_reviewer.is_some(),
+    ));
+    tx.execute(
+        "UPDATE campaigns SET status = 'STAGED', total_certifications = ?2,
+            completed_certifications = 0, generated_at = ?3, modified_at = ?3, alerts = ?4
+         WHERE id = ?1",
+        params![
+            cid,
+            report.certifications as i64,
+            now,
+            serde_json::to_string(&alerts).unwrap_or_else(|_| "[]".into())
+        ],
+    )
+    .map_err(db_err)?;
+    let trails: Vec<ReassignmentTrail> = report
+        .reassignments
+        .iter()
+        .map(|(from, to)| ReassignmentTrail {
+            previous_owner: *from,
+            new_owner: *to,
+            reassignment_type: "AUTOMATIC_REASSIGNMENT".into(),
+        })
+        .collect();
+    tx.execute(
+        "UPDATE certification_tasks SET status = 'SUCCESS', reassignment_trails = ?2, updated_at = ?3
+         WHERE target_id = ?1 AND type = 'CAMPAIGN_CREATE'",
+        params![
+            cid,
+            serde_json::to_string(&trails).unwrap_or_else(|_| "[]".into()),
+            now
+        ],
+    )
+    .map_err(db_err)?;
+    tx.commit().map_err(db_err)?;
+    Ok(Some(report))
+}
+
+/// Copies what the items refer to into the campaign's snapshot tables.
+fn snapshot(tx: &Connection, cid: &str) -> Result<(), StoreError> {
+    tx.execute_batch(
+        "CREATE TEMP TABLE gen_access (access_type TEXT NOT NULL, access_id TEXT NOT NULL,
+            PRIMARY KEY (access_type, access_id)) WITHOUT ROWID;
+         INSERT OR IGNORE INTO temp.gen_access
+            SELECT DISTINCT access_type, access_id FROM temp.gen_items
+            WHERE access_type <> 'ACCOUNT' AND reviewer_id <> '';
+         INSERT OR IGNORE INTO temp.gen_access
+            SELECT 'ROLE', subject_id FROM temp.gen_subjects
+            WHERE subject_id IN (SELECT id FROM roles);
+         INSERT OR IGNORE INTO temp.gen_access
+            SELECT 'ACCESS_PROFILE', x.access_profile_id FROM role_access_profiles x
+            JOIN temp.gen_access a ON a.access_type = 'ROLE' AND a.access_id = x.role_id;
+         INSERT OR IGNORE INTO temp.gen_access
+            SELECT 'ENTITLEMENT', x.entitlement_id FROM role_entitlements x
+            JOIN temp.gen_access a ON a.access_type = 'ROLE' AND a.access_id = x.role_id;
+         INSERT OR IGNORE INTO temp.gen_access
+            SELECT 'ENTITLEMENT', x.entitlement_id FROM access_profile_entitlements x
+            JOIN temp.gen_access a ON a.access_type = 'ACCESS_PROFILE'
+                AND a.access_id = x.access_profile_id;",
+    )
+    .map_err(db_err)?;
+    let run = |sql: &str| tx.execute(sql, [cid]).map_err(db_err);
+    run(
+        "INSERT INTO campaign_access (campaign_id, access_type, access_id, name, description,
+            privileged, source_id, source_name, source_type, attribute_name, attribute_value,
+            owner_id, owner_name, owner_email, permissions, contents)
+         SELECT ?1, 'ENTITLEMENT', e.id, e.name, e.description, e.privileged, s.id, s.name,
+            s.source_type, e.attribute_name, e.attribute_value, e.owner_id, o.display_name,
+            o.email, e.permissions, '{}'
+         FROM temp.gen_access a JOIN entitlements e ON e.id = a.access_id
+         JOIN sources s ON s.id = e.source_id
+         LEFT JOIN identities o ON o.id = e.owner_id
+         WHERE a.access_type = 'ENTITLEMENT'",
+    )?;
+    run("INSERT INTO campaign_access (campaign_id, access_type, access_id, name, description,
+            privileged, source_id, source_name, source_type, owner_id, owner_name, owner_email,
+            contents)
+         SELECT ?1, 'ACCESS_PROFILE', p.id, p.name, p.description,
+            EXISTS (SELECT 1 FROM access_profile_entitlements x JOIN entitlements e
+                    ON e.id = x.entitlement_id WHERE x.access_profile_id = p.id AND e.privileged = 1),
+            s.id, s.name, s.source_type, p.owner_id, o.display_name, o.email,
+            json_object('entitlements', (SELECT json_group_array(x.entitlement_id)
+                FROM access_profile_entitlements x WHERE x.access_profile_id = p.id))
+         FROM temp.gen_access a JOIN access_profiles p ON p.id = a.access_id
+         JOIN sources s ON s.id = p.source_id
+         LEFT JOIN identities o ON o.id = p.owner_id
+         WHERE a.access_type = 'ACCESS_PROFILE'")?;
+    run(
+        "INSERT INTO campaign_access (campaign_id, access_type, access_id, name, description,
+            privileged, owner_id, owner_name, owner_email, contents)
+         SELECT ?1, 'ROLE', r.id, r.name, r.description,
+            EXISTS (SELECT 1 FROM role_entitlements x JOIN entitlements e
+                    ON e.id = x.entitlement_id WHERE x.role_id = r.id AND e.privileged = 1),
+            r.owner_id, o.display_name, o.email,
+            json_object(
+                'entitlements', (SELECT json_group_array(x.entitlement_id)
+                    FROM role_entitlements x WHERE x.role_id = r.id),
+                'accessProfiles', (SELECT json_group_array(x.access_profile_id)
+                    FROM role_access_profiles x WHERE x.role_id = r.id))
+         FROM temp.gen_access a JOIN roles r ON r.id = a.access_id
+         LEFT JOIN identities o ON o.id = r.owner_id
+         WHERE a.access_type = 'ROLE'",
+    )?;
+    run(
+        "INSERT INTO campaign_identities (campaign_id, identity_id, name, display_name, email,
+            manager_id, active, lifecycle_state, attributes)
+         SELECT ?1, i.id, i.name, i.display_name, i.email, i.manager_id, i.active,
+            i.lifecycle_state, i.attributes
+         FROM identities i
+         WHERE i.id IN (SELECT subject_id FROM temp.gen_subjects
+                        UNION SELECT reviewer_id FROM temp.gen_certs)",
+    )?;
+    run(
+        "INSERT INTO campaign_accounts (campaign_id, account_id, source_id, native_identity, name,
+            disabled, locked, created_at, updated_at)
+         SELECT ?1, ac.id, ac.source_id, ac.native_identity, ac.name, ac.disabled, ac.locked,
+            ac.created_at, ac.updated_at
+         FROM accounts ac
+         WHERE ac.id IN (SELECT account_id FROM temp.gen_items WHERE account_id IS NOT NULL AND reviewer_id <> '')",
+    )?;
+    Ok(())
+}
