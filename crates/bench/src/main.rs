@@ -7,9 +7,16 @@
 //! import log. On SQLite that is single-row prepared `INSERT`s through rusqlite with the same
 //! PRAGMAs as recert's store; on PostgreSQL it is `COPY ... FROM STDIN` (text format) straight
 //! into each table. `bench/import.sh` runs it beside `recert import` and reports the ratio.
+//!
+//! `generate` times the generation of a MANAGER campaign over an imported organisation, as the
+//! job runner carries it out; `raw-items` is its reference, the same number of `review_items`
+//! rows written the plain way. `bench/generate.sh` runs the two and reports the ratio.
 
+mod generate;
 mod limiter;
+mod memory;
 mod postgres;
+mod raw_items;
 mod sqlite;
 
 use std::path::PathBuf;
@@ -24,7 +31,8 @@ use recert_domain::{Clock, Dataset, SystemClock};
 #[command(
     name = "recert-bench",
     version,
-    about = "Benchmark tooling for recert: raw bulk loads to compare recert's import with"
+    about = "Benchmark tooling for recert: raw bulk loads to compare recert's import and campaign \
+             generation with"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -37,6 +45,15 @@ enum Command {
     /// own migrations) in one transaction, with no validation, and print one line of JSON:
     /// {"backend", "rows", "seconds_load" (BEGIN to COMMIT done), "seconds_total"}.
     RawLoad(RawLoadArgs),
+    /// Create a MANAGER campaign over the organisation already imported into the database and
+    /// generate it as recert's job runner does, timed from claiming the job to recording its
+    /// outcome; check the result and print one line of JSON: {"backend", "items",
+    /// "certifications", "seconds_generate", ...}.
+    Generate(GenerateArgs),
+    /// Insert ROWS rows shaped like a generation's review items into the review_items table of
+    /// an EMPTY database (migrated here with recert's own migrations) in one transaction, and
+    /// print one line of JSON: {"backend", "rows", "seconds_load" (BEGIN to COMMIT done), ...}.
+    RawItems(RawItemsArgs),
     /// Cost of one rate-limit check (recert's limiter, as each authenticated request pays it):
     /// CHECKS checks spread over 1,000 clients, on one thread and then on two threads sharing
     /// the limiter. Prints one line of JSON per case: {"threads", "checks", "ns_per_check"}.
@@ -54,6 +71,45 @@ struct RawLoadArgs {
     /// The import document (JSON), e.g. written by `recert demo --output FILE`.
     #[arg(long, value_name = "FILE.json")]
     input: PathBuf,
+    /// SQLite page cache in MiB (recert's RECERT_SQLITE_CACHE_MIB; the same default).
+    #[arg(long, value_name = "N", default_value_t = 64,
+          value_parser = clap::value_parser!(u32).range(1..=1_048_576))]
+    cache_mib: u32,
+}
+
+#[derive(Debug, Args)]
+struct GenerateArgs {
+    /// sqlite://PATH or postgres://..., holding an organisation imported with `recert import`.
+    #[arg(long = "database", value_name = "URL")]
+    database: String,
+    /// The organisation's size, as given to `recert demo` (checked against the database).
+    #[arg(long, value_name = "N")]
+    identities: Option<u64>,
+    /// Reviews the items of people with no (active) manager: `auto` (the identity with no
+    /// manager, read from the store), `none`, or an identity id.
+    #[arg(long, value_name = "auto|none|ID", default_value = "auto",
+          value_parser = generate::parse_fallback)]
+    fallback_reviewer: generate::Fallback,
+    /// SQLite page cache in MiB (recert's RECERT_SQLITE_CACHE_MIB; the same default).
+    #[arg(long, value_name = "N", default_value_t = 64,
+          value_parser = clap::value_parser!(u32).range(1..=1_048_576))]
+    cache_mib: u32,
+}
+
+#[derive(Debug, Args)]
+struct RawItemsArgs {
+    /// sqlite://PATH or postgres://...
+    #[arg(long = "database", value_name = "URL")]
+    database: String,
+    /// How many rows: the items a `generate` run reported.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    rows: u64,
+    /// Certifications the rows are spread over (default: one per 20 rows).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    certifications: Option<u64>,
+    /// People reviewed the rows are spread over (default: one per 20 rows).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    subjects: Option<u64>,
     /// SQLite page cache in MiB (recert's RECERT_SQLITE_CACHE_MIB; the same default).
     #[arg(long, value_name = "N", default_value_t = 64,
           value_parser = clap::value_parser!(u32).range(1..=1_048_576))]
@@ -148,6 +204,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let out = match cli.command {
         Command::RawLoad(args) => raw_load(args, started),
+        Command::Generate(args) => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the tokio runtime")
+            .and_then(|rt| rt.block_on(generate::run(args, started))),
+        Command::RawItems(args) => raw_items::run(args, started),
         Command::Limiter { checks } => limiter::run(checks),
     };
     match out {

@@ -14,13 +14,13 @@ use crate::{ANY_ROWS_SQL, Loaded, NOT_EMPTY};
 const CHUNK: usize = 1 << 20;
 
 /// One COPY's data in the text format.
-struct CopyBuf {
+pub(crate) struct CopyBuf {
     buf: Vec<u8>,
     first: bool,
 }
 
 impl CopyBuf {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         CopyBuf {
             buf: Vec::with_capacity(CHUNK + 64 * 1024),
             first: true,
@@ -34,7 +34,7 @@ impl CopyBuf {
         self.first = false;
     }
 
-    fn text(&mut self, s: &str) -> &mut Self {
+    pub(crate) fn text(&mut self, s: &str) -> &mut Self {
         self.sep();
         for &c in s.as_bytes() {
             match c {
@@ -48,13 +48,13 @@ impl CopyBuf {
         self
     }
 
-    fn null(&mut self) -> &mut Self {
+    pub(crate) fn null(&mut self) -> &mut Self {
         self.sep();
         self.buf.extend_from_slice(b"\\N");
         self
     }
 
-    fn opt_text(&mut self, s: Option<&str>) -> &mut Self {
+    pub(crate) fn opt_text(&mut self, s: Option<&str>) -> &mut Self {
         match s {
             Some(s) => self.text(s),
             None => self.null(),
@@ -62,27 +62,32 @@ impl CopyBuf {
     }
 
     /// An id needs no escaping: 32 hex characters.
-    fn id(&mut self, id: &Id) -> &mut Self {
-        self.sep();
+    pub(crate) fn id(&mut self, id: &Id) -> &mut Self {
         let mut b = [0u8; 32];
-        self.buf.extend_from_slice(id.encode(&mut b).as_bytes());
+        self.plain(id.encode(&mut b))
+    }
+
+    /// Text known to need no escaping (hex ids, fixed words).
+    pub(crate) fn plain(&mut self, s: &str) -> &mut Self {
+        self.sep();
+        self.buf.extend_from_slice(s.as_bytes());
         self
     }
 
-    fn opt_id(&mut self, id: Option<&Id>) -> &mut Self {
+    pub(crate) fn opt_id(&mut self, id: Option<&Id>) -> &mut Self {
         match id {
             Some(id) => self.id(id),
             None => self.null(),
         }
     }
 
-    fn flag(&mut self, v: bool) -> &mut Self {
+    pub(crate) fn flag(&mut self, v: bool) -> &mut Self {
         self.sep();
         self.buf.push(if v { b't' } else { b'f' });
         self
     }
 
-    fn end(&mut self) {
+    pub(crate) fn end(&mut self) {
         self.buf.push(b'\n');
         self.first = true;
     }
@@ -90,7 +95,7 @@ impl CopyBuf {
 
 /// Runs `COPY {table} ({columns}) FROM STDIN` with one row per item, written by `row`. Returns
 /// the number of rows the server took.
-async fn copy<T>(
+pub(crate) async fn copy<T>(
     conn: &mut PgConnection,
     table: &str,
     columns: &str,
@@ -130,7 +135,7 @@ async fn copy<T>(
 }
 
 /// Creates recert's schema through its own store (a no-op when it is already there).
-async fn migrate(url: &str) -> Result<()> {
+pub(crate) async fn migrate(url: &str) -> Result<()> {
     let opts = PostgresOptions {
         max_connections: 1,
         ..Default::default()

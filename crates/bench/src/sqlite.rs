@@ -29,7 +29,7 @@ pub(crate) async fn migrate(url: &str, cache_mib: u32) -> Result<()> {
 }
 
 /// The same settings as recert's `open_connection` (crates/store-sqlite/src/lib.rs).
-fn open(path: &Path, cache_mib: u32) -> Result<Connection> {
+pub(crate) fn open(path: &Path, cache_mib: u32) -> Result<Connection> {
     let conn = Connection::open(path)
         .with_context(|| format!("cannot open SQLite file {}", path.display()))?;
     let cache_kib = i64::from(cache_mib) * 1024;

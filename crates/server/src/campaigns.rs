@@ -32,6 +32,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/{id}/activate", post(activate))
         .route("/{id}/complete", post(complete))
         .route("/{id}/reassign", post(reassign))
+        .route("/{id}/run-remediation-scan", post(remediation_scan))
 }
 
 const STATUSES: &[&str] = &[
@@ -385,4 +386,31 @@ async fn reassign(
         Ok(task) => Ok((StatusCode::ACCEPTED, Json(task_json(&task))).into_response()),
         Err(e) => Err(campaign_error(t, e).into()),
     }
+}
+
+async fn remediation_scan(
+    State(s): State<AppState>,
+    caller: SailPointCaller,
+    Path(id): Path<String>,
+) -> Result<Response, Reject> {
+    let t = caller.tracking;
+    let Some(who) = caller.principal.report_reader() else {
+        return Err(forbidden(
+            t,
+            "remediation scans need ORG_ADMIN, CERT_ADMIN or REPORT_ADMIN",
+        )
+        .into());
+    };
+    let id = path_id(t, &id, "campaign id")?;
+    let changed = s
+        .campaigns
+        .run_remediation_scan(who, id)
+        .await
+        .map_err(|e| campaign_error(t, e))?;
+    tracing::info!(campaign = %id, changed, "remediation scan");
+    // Whatever the scan opened goes out with the next delivery run.
+    if let Err(e) = s.remediation.enqueue_delivery().await {
+        tracing::warn!(error = %e, "remediation deliveries could not be queued");
+    }
+    Ok(accepted())
 }

@@ -199,3 +199,75 @@ async fn revoked_access_is_delivered_signed_retried_and_reported() {
     let (s, _, _) = app.get(&items_path, Some(&user)).await;
     assert_eq!(s, 403);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remediation_scan_checks_the_items_against_the_grants() {
+    let app = common::app(None).await;
+    let token = app.token_for(app.client(ClientRole::CertAdmin)).await;
+    let deadline = app.clock.now().plus(Duration::days(14)).to_string();
+    let (_, _, k) = app
+        .send(
+            Method::POST,
+            "/v3/campaigns",
+            &token,
+            Some(
+                json!({"name": "Q3", "type": "MANAGER", "deadline": deadline,
+                        "autoRevokeAllowed": true}),
+            ),
+        )
+        .await;
+    let id = k["id"].as_str().unwrap().to_owned();
+    let path = format!("/v3/campaigns/{id}");
+    let scan = format!("{path}/run-remediation-scan");
+    app.wait_for(&path, &token, |b| b["status"] == "STAGED")
+        .await;
+    app.send(Method::POST, &format!("{path}/activate"), &token, None)
+        .await;
+    app.wait_for(&path, &token, |b| b["status"] == "ACTIVE")
+        .await;
+    app.clock.advance(Duration::days(15));
+    let token = app.token_for(app.client(ClientRole::CertAdmin)).await;
+    app.send(
+        Method::POST,
+        &format!("{path}/complete"),
+        &token,
+        Some(json!({"autoCompleteAction": "REVOKE"})),
+    )
+    .await;
+    app.wait_for(&path, &token, |b| b["status"] == "COMPLETED")
+        .await;
+    let items_path = format!("/remediation/v1/campaigns/{id}/items");
+    let (_, _, items) = app.get(&items_path, Some(&token)).await;
+    let first = items[0]["id"].as_str().unwrap().to_owned();
+    // The receiver says done, but the grant is still there: a scan reopens the item.
+    app.send(
+        Method::POST,
+        &format!("/remediation/v1/items/{first}"),
+        &token,
+        Some(json!({"status": "COMPLETED"})),
+    )
+    .await;
+    let (s, _, body) = app.send(Method::POST, &scan, &token, None).await;
+    assert_eq!(s, 202, "{body}");
+    if let Some(spec) = recert_spec_check::sailpoint_spec() {
+        spec.check_response("post", "/campaigns/{id}/run-remediation-scan", 202, &body)
+            .unwrap();
+    }
+    let (_, _, item) = app
+        .get(&format!("/remediation/v1/items/{first}"), Some(&token))
+        .await;
+    assert_eq!(item["status"], "OPEN", "{item}");
+    assert_eq!(item["lastError"], "the access is still present");
+    let user = app.token_for(app.client(ClientRole::User)).await;
+    let (s, _, _) = app.send(Method::POST, &scan, &user, None).await;
+    assert_eq!(s, 403);
+    let (s, _, _) = app
+        .send(
+            Method::POST,
+            "/v3/campaigns/0000000000000000000000000000abcd/run-remediation-scan",
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(s, 404);
+}

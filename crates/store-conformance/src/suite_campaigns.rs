@@ -602,7 +602,7 @@ pub async fn remediation_follows_deliveries_and_imports<S: Store + Clone>(store:
     assert_eq!(by_id(&items, a).status, "OPEN");
     assert_eq!(
         by_id(&items, a).last_error.as_deref(),
-        Some("the access is present in a later import")
+        Some("the access is still present")
     );
 }
 

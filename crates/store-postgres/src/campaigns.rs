@@ -454,7 +454,6 @@ pub(crate) async fn delete(pool: &PgPool, cid: Id) -> Result<(), StoreError> {
         "DELETE FROM certifications WHERE campaign_id = $1",
         "DELETE FROM campaign_identities WHERE campaign_id = $1",
         "DELETE FROM campaign_access WHERE campaign_id = $1",
-        "DELETE FROM campaign_accounts WHERE campaign_id = $1",
         "DELETE FROM report_chunks WHERE report_id IN
             (SELECT id FROM campaign_reports WHERE campaign_id = $1)",
         "DELETE FROM campaign_reports WHERE campaign_id = $1",

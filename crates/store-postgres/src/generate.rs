@@ -274,8 +274,9 @@ pub(crate) async fn generate(
         &mut tx,
         format!(
             "CREATE TEMP TABLE gen_items ON COMMIT DROP AS
-             SELECT row_number() OVER (ORDER BY reviewer_id, subject_id, access_type, access_id,
-                        account_id) AS seq, x.*
+             SELECT row_number() OVER (ORDER BY reviewer_id COLLATE \"C\",
+                        subject_id COLLATE \"C\", access_type COLLATE \"C\",
+                        access_id COLLATE \"C\", account_id COLLATE \"C\") AS seq, x.*
              FROM (
                 SELECT coalesce(CASE
                         WHEN r.id IS NOT NULL AND r.id <> c.subject_id THEN r.id
@@ -283,8 +284,12 @@ pub(crate) async fn generate(
                         WHEN $1::text IS NOT NULL AND $1::text <> c.subject_id THEN $1::text
                     END, '') AS reviewer_id,
                     c.subject_id, c.access_type, c.access_id, c.account_id, c.assignment_id,
-                    c.first_seen, CASE WHEN r.id = c.subject_id THEN r.id END AS rerouted_from
+                    c.first_seen, CASE WHEN r.id = c.subject_id THEN r.id END AS rerouted_from,
+                    acct.name AS account_name, acct.native_identity AS account_native_identity,
+                    acct.source_id AS account_source_id, acct.disabled AS account_disabled,
+                    acct.locked AS account_locked
                 FROM ({scope_sql}) c
+                LEFT JOIN accounts acct ON acct.id = c.account_id
                 LEFT JOIN identities r ON r.id = c.candidate AND r.active AND r.removed_at IS NULL
                 LEFT JOIN identities m ON r.id = c.subject_id AND m.id = r.manager_id
                     AND m.active AND m.removed_at IS NULL
@@ -293,6 +298,8 @@ pub(crate) async fn generate(
         args,
     )
     .await?;
+    // The planner knows nothing of a new temporary table; a sample is enough.
+    exec(&mut tx, "ANALYZE gen_items").await?;
     let mut report = GenerationReport::default();
     let (subjects, lost): (i64, i64) = sqlx::query_as(
         "SELECT count(DISTINCT subject_id) FILTER (WHERE rerouted_from IS NULL),
@@ -375,13 +382,15 @@ pub(crate) async fn generate(
     .await?;
     report.items = sqlx::query(
         "INSERT INTO review_items (id, certification_id, campaign_id, summary_id, subject_id,
-            access_type, access_id, account_id, assignment_id, new_access)
+            access_type, access_id, account_id, assignment_id, account_name,
+            account_native_identity, account_source_id, account_disabled, account_locked,
+            new_access)
          SELECT $1 || lpad(to_hex(g.seq), 16, '0'), s.cert_id, $2, s.summary_id, g.subject_id,
-            g.access_type, g.access_id, g.account_id, g.assignment_id,
+            g.access_type, g.access_id, g.account_id, g.assignment_id, g.account_name,
+            g.account_native_identity, g.account_source_id, g.account_disabled, g.account_locked,
             coalesce($3::timestamptz IS NOT NULL AND g.first_seen > $3::timestamptz, FALSE)
          FROM gen_items g
-         JOIN gen_subjects s ON s.reviewer_id = g.reviewer_id AND s.subject_id = g.subject_id
-         ORDER BY g.seq",
+         JOIN gen_subjects s ON s.reviewer_id = g.reviewer_id AND s.subject_id = g.subject_id",
     )
     .bind(item_prefix)
     .bind(&cid)
@@ -510,13 +519,6 @@ async fn snapshot(c: &mut PgConnection, cid: &str) -> Result<(), StoreError> {
             i.lifecycle_state, i.attributes
          FROM identities i
          WHERE i.id IN (SELECT subject_id FROM gen_subjects UNION SELECT reviewer_id FROM gen_certs)",
-        "INSERT INTO campaign_accounts (campaign_id, account_id, source_id, native_identity, name,
-            disabled, locked, created_at, updated_at)
-         SELECT $1, ac.id, ac.source_id, ac.native_identity, ac.name, ac.disabled, ac.locked,
-            ac.created_at, ac.updated_at
-         FROM accounts ac
-         WHERE ac.id IN (SELECT account_id FROM gen_items
-                        WHERE account_id IS NOT NULL AND reviewer_id <> '')",
     ] {
         exec_args(c, sql.into(), vec![Arg::Text(cid.to_owned())]).await?;
     }

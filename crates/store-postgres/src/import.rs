@@ -382,7 +382,7 @@ pub(crate) async fn apply(pool: &PgPool, plan: &ImportPlan) -> Result<(), StoreE
     )
     .await?;
 
-    crate::remediation::reconcile(&mut *c, when).await?;
+    crate::remediation::reconcile(&mut *c, when, None).await?;
     sqlx::query(
         "INSERT INTO import_runs (id, at, generation, source, kinds, summary)
          VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb)",

@@ -419,6 +419,10 @@ impl Store for PostgresStore {
         remediation::report(&self.pool, id, status, message, external_ref, now).await
     }
 
+    async fn rescan_remediation(&self, campaign_id: Id, now: Timestamp) -> Result<u64, StoreError> {
+        remediation::rescan(&self.pool, campaign_id, now).await
+    }
+
     async fn remediation_item(&self, id: Id) -> Result<Option<RemediationItem>, StoreError> {
         remediation::get(&self.pool, id).await
     }

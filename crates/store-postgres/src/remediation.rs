@@ -43,8 +43,8 @@ pub(crate) async fn due(
     let rows = sqlx::query(AssertSqlSafe(format!(
         "SELECT {COLUMNS}, k.name AS campaign_name, ce.reviewer_id, ce.reviewer_name,
             ce.reviewer_email, ci.display_name AS identity_name, ci.email AS identity_email,
-            ca.name AS access_name, ca.source_id, ca.source_name, cc.native_identity,
-            cc.name AS account_name, i.comments, i.proposed_end_date, i.decided_at
+            ca.name AS access_name, ca.source_id, ca.source_name,
+            i.account_native_identity AS native_identity, i.account_name, i.comments, i.proposed_end_date, i.decided_at
          FROM remediation_items r
          LEFT JOIN campaigns k ON k.id = r.campaign_id
          LEFT JOIN certifications ce ON ce.id = r.certification_id
@@ -53,8 +53,6 @@ pub(crate) async fn due(
             ON ci.campaign_id = r.campaign_id AND ci.identity_id = r.identity_id
          LEFT JOIN campaign_access ca ON ca.campaign_id = r.campaign_id
             AND ca.access_type = r.access_type AND ca.access_id = r.access_id
-         LEFT JOIN campaign_accounts cc
-            ON cc.campaign_id = r.campaign_id AND cc.account_id = r.account_id
          WHERE r.status = 'OPEN' AND r.next_attempt_at <= $1
          ORDER BY r.next_attempt_at, r.id LIMIT $2"
     )))
@@ -160,34 +158,58 @@ pub(crate) async fn report(
 pub(crate) async fn reconcile(
     c: &mut PgConnection,
     when: time::OffsetDateTime,
-) -> Result<(), StoreError> {
-    sqlx::query(
+    campaign: Option<&str>,
+) -> Result<u64, StoreError> {
+    let completed = sqlx::query(
         "UPDATE remediation_items r SET status = 'COMPLETED', completed_at = $1, updated_at = $1,
             next_attempt_at = NULL, last_error = NULL
-         WHERE r.status IN ('OPEN', 'IN_PROGRESS', 'FAILED') AND (
+         WHERE r.status IN ('OPEN', 'IN_PROGRESS', 'FAILED')
+           AND ($2::text IS NULL OR r.campaign_id = $2) AND (
             (r.assignment_id IS NOT NULL AND EXISTS (SELECT 1 FROM assignments a
                 WHERE a.id = r.assignment_id AND a.removed_at IS NOT NULL))
             OR (r.access_type = 'ACCOUNT' AND EXISTS (SELECT 1 FROM accounts ac
                 WHERE ac.id = r.account_id AND ac.removed_at IS NOT NULL)))",
     )
     .bind(when)
+    .bind(campaign)
     .execute(&mut *c)
     .await
-    .map_err(db_err)?;
-    sqlx::query(
+    .map_err(db_err)?
+    .rows_affected();
+    let reopened = sqlx::query(
         "UPDATE remediation_items r SET status = 'OPEN', completed_at = NULL, attempts = 0,
             next_attempt_at = $1, updated_at = $1,
-            last_error = 'the access is present in a later import',
+            last_error = 'the access is still present',
             assignment_id = cur.id
          FROM assignments old, assignments cur
          WHERE r.status = 'COMPLETED' AND old.id = r.assignment_id
+           AND ($2::text IS NULL OR r.campaign_id = $2)
            AND cur.removed_at IS NULL AND cur.identity_id = old.identity_id
            AND cur.access_type = old.access_type AND cur.access_id = old.access_id
            AND coalesce(cur.account_id, '') = coalesce(old.account_id, '')",
     )
     .bind(when)
+    .bind(campaign)
     .execute(&mut *c)
     .await
-    .map_err(db_err)?;
-    Ok(())
+    .map_err(db_err)?
+    .rows_affected();
+    Ok(completed + reopened)
+}
+
+/// A campaign's remediation scan: see the SQLite store's `rescan`.
+pub(crate) async fn rescan(pool: &PgPool, campaign: Id, now: Timestamp) -> Result<u64, StoreError> {
+    let mut tx = pool.begin().await.map_err(db_err)?;
+    let k = campaign.to_string();
+    let opened = crate::campaigns::open_remediations(
+        &mut tx,
+        "certification_id IN (SELECT id FROM certifications
+            WHERE campaign_id = $1 AND phase = 'SIGNED')",
+        &k,
+        now,
+    )
+    .await?;
+    let changed = reconcile(&mut tx, ts(now), Some(&k)).await?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(opened + changed)
 }

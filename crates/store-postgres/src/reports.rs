@@ -106,25 +106,23 @@ fn report_sql(t: ReportType, attributes: usize) -> String {
             ON ci.campaign_id = c.campaign_id AND ci.identity_id = ri.subject_id
         LEFT JOIN campaign_access ca ON ca.campaign_id = c.campaign_id
             AND ca.access_type = ri.access_type AND ca.access_id = ri.access_id
-        LEFT JOIN campaign_accounts acc
-            ON acc.campaign_id = c.campaign_id AND acc.account_id = ri.account_id
-        LEFT JOIN sources asrc ON asrc.id = acc.source_id";
+        LEFT JOIN sources asrc ON asrc.id = ri.account_source_id";
     let item_order = "WHERE ri.certification_id IN
             (SELECT id FROM certifications WHERE campaign_id = $1)
         ORDER BY ri.certification_id, ri.subject_id, ri.id";
-    let access = "ri.access_type, coalesce(ca.name, acc.name),
+    let access = "ri.access_type, coalesce(ca.name, ri.account_name),
         CASE WHEN ri.access_type = 'ACCOUNT' THEN asrc.name ELSE ca.source_name END";
     match t {
         ReportType::CampaignComposition => format!(
             "SELECT k.name, c.name, c.reviewer_name, c.reviewer_email, {subject}{attrs},
-                {access}, {}, acc.name, {}
+                {access}, {}, ri.account_name, {}
              {item_joins} {item_order}",
             flag("ca.privileged"),
             flag("ri.new_access"),
         ),
         ReportType::CampaignStatus => format!(
             "SELECT k.name, c.name, c.reviewer_name, c.reviewer_email, {subject}{attrs},
-                {access}, acc.name, ri.decision, ri.comments, {},
+                {access}, ri.account_name, ri.decision, ri.comments, {},
                 coalesce(dci.name, di.name, ri.decided_by), c.phase
              {item_joins}
              LEFT JOIN campaign_identities dci
@@ -146,9 +144,9 @@ fn report_sql(t: ReportType, attributes: usize) -> String {
         // By status, then in the order the items were opened (as on SQLite).
         ReportType::CampaignRemediationStatus => format!(
             "SELECT k.name, c.reviewer_name, {subject}{attrs},
-                rm.access_type, coalesce(ca.name, acc.name),
+                rm.access_type, coalesce(ca.name, ri.account_name),
                 CASE WHEN rm.access_type = 'ACCOUNT' THEN asrc.name ELSE ca.source_name END,
-                acc.name, rm.status, rm.attempts::text, rm.last_error, {}, {}
+                ri.account_name, rm.status, rm.attempts::text, rm.last_error, {}, {}
              FROM remediation_items rm
              JOIN campaigns k ON k.id = rm.campaign_id
              LEFT JOIN certifications c ON c.id = rm.certification_id
@@ -158,9 +156,8 @@ fn report_sql(t: ReportType, attributes: usize) -> String {
                 ON ci.campaign_id = rm.campaign_id AND ci.identity_id = rm.identity_id
              LEFT JOIN campaign_access ca ON ca.campaign_id = rm.campaign_id
                 AND ca.access_type = rm.access_type AND ca.access_id = rm.access_id
-             LEFT JOIN campaign_accounts acc
-                ON acc.campaign_id = rm.campaign_id AND acc.account_id = rm.account_id
-             LEFT JOIN sources asrc ON asrc.id = acc.source_id
+             LEFT JOIN review_items ri ON ri.id = rm.item_id
+             LEFT JOIN sources asrc ON asrc.id = ri.account_source_id
              WHERE rm.campaign_id = $1
              ORDER BY rm.status, rm.created_at, rm.id",
             ts_text("rm.created_at"),

@@ -2,8 +2,9 @@
 -- templates and schedules, tasks, reports, remediation.
 --
 -- Review items are a snapshot: the names and attributes of what was reviewed are copied at
--- generation into campaign_identities / campaign_access / campaign_accounts (one row per thing
--- per campaign, not per item), so a later import never rewrites a review's history.
+-- generation into campaign_identities / campaign_access (one row per thing per campaign, not
+-- per item) and, for accounts (as many as grants), into the items themselves, so a later
+-- import never rewrites a review's history.
 -- Generated rows get ids made of a per-generation time-ordered prefix and a counter, so that
 -- millions of items are inserted in key order.
 
@@ -108,6 +109,12 @@ CREATE TABLE review_items (
     account_id TEXT,
     -- the grant reviewed (NULL for what a role contains, and for uncorrelated accounts)
     assignment_id TEXT,
+    -- the account as it was at generation (kept in the item: accounts are as many as grants)
+    account_name TEXT,
+    account_native_identity TEXT,
+    account_source_id TEXT,
+    account_disabled INTEGER,
+    account_locked INTEGER,
     new_access INTEGER NOT NULL CHECK (new_access IN (0, 1)),
     decision TEXT CHECK (decision IN ('APPROVE', 'REVOKE')),
     comments TEXT,
@@ -150,19 +157,6 @@ CREATE TABLE campaign_access (
     -- JSON: the entitlements (and, for roles, access profiles) it bundles
     contents TEXT NOT NULL DEFAULT '{}',
     PRIMARY KEY (campaign_id, access_type, access_id)
-);
-
-CREATE TABLE campaign_accounts (
-    campaign_id TEXT NOT NULL,
-    account_id TEXT NOT NULL,
-    source_id TEXT NOT NULL,
-    native_identity TEXT NOT NULL,
-    name TEXT NOT NULL,
-    disabled INTEGER NOT NULL,
-    locked INTEGER NOT NULL,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    PRIMARY KEY (campaign_id, account_id)
 );
 
 CREATE TABLE certification_tasks (

@@ -421,7 +421,6 @@ pub(crate) fn delete(c: &mut Connection, id: Id) -> Result<(), StoreError> {
         "DELETE FROM certifications WHERE campaign_id = ?1",
         "DELETE FROM campaign_identities WHERE campaign_id = ?1",
         "DELETE FROM campaign_access WHERE campaign_id = ?1",
-        "DELETE FROM campaign_accounts WHERE campaign_id = ?1",
         "DELETE FROM report_chunks WHERE report_id IN
             (SELECT id FROM campaign_reports WHERE campaign_id = ?1)",
         "DELETE FROM campaign_reports WHERE campaign_id = ?1",

@@ -277,7 +277,9 @@ fn generate_in(c: &mut Connection, g: &Generation) -> Result<Option<GenerationRe
         "CREATE TEMP TABLE gen_items (
             seq INTEGER PRIMARY KEY, reviewer_id TEXT NOT NULL, subject_id TEXT NOT NULL,
             access_type TEXT NOT NULL, access_id TEXT NOT NULL, account_id TEXT,
-            assignment_id TEXT, first_seen TEXT, rerouted_from TEXT);",
+            assignment_id TEXT, first_seen TEXT, rerouted_from TEXT, account_name TEXT,
+            account_native_identity TEXT, account_source_id TEXT, account_disabled INTEGER,
+            account_locked INTEGER);",
     )
     .map_err(db_err)?;
     // Each grant's reviewer: the first choice if present, active and not the person reviewed;
@@ -286,18 +288,22 @@ fn generate_in(c: &mut Connection, g: &Generation) -> Result<Option<GenerationRe
     // order as they are written: that order is the items' id order.
     let (scope_sql, mut args) = candidates(&g.scope)?;
     args.insert(0, fallback.clone().map(Value::Text).unwrap_or(Value::Null));
+    let t = std::time::Instant::now();
     tx.execute(
         &format!(
             "INSERT INTO temp.gen_items (reviewer_id, subject_id, access_type, access_id,
-                account_id, assignment_id, first_seen, rerouted_from)
+                account_id, assignment_id, first_seen, rerouted_from, account_name,
+                account_native_identity, account_source_id, account_disabled, account_locked)
              SELECT coalesce(CASE
                     WHEN r.id IS NOT NULL AND r.id <> c.subject_id THEN r.id
                     WHEN r.id = c.subject_id AND m.id IS NOT NULL THEN m.id
                     WHEN ?1 IS NOT NULL AND ?1 <> c.subject_id THEN ?1
                 END, '') AS reviewer,
                 c.subject_id, c.access_type, c.access_id, c.account_id, c.assignment_id,
-                c.first_seen, CASE WHEN r.id = c.subject_id THEN r.id END
+                c.first_seen, CASE WHEN r.id = c.subject_id THEN r.id END,
+                acct.name, acct.native_identity, acct.source_id, acct.disabled, acct.locked
              FROM ({scope_sql}) c
+             LEFT JOIN accounts acct ON acct.id = c.account_id
              LEFT JOIN identities r ON r.id = c.candidate AND r.active = 1 AND r.removed_at IS NULL
              LEFT JOIN identities m ON r.id = c.subject_id AND m.id = r.manager_id
                 AND m.active = 1 AND m.removed_at IS NULL
@@ -306,6 +312,11 @@ fn generate_in(c: &mut Connection, g: &Generation) -> Result<Option<GenerationRe
         params_from_iter(args.iter()),
     )
     .map_err(db_err)?;
+    tracing::debug!(
+        step = "candidates",
+        millis = t.elapsed().as_millis() as u64,
+        "generation step"
+    );
     let mut report = GenerationReport::default();
     // What nobody can review is left out, and counted for the campaign's alerts.
     let (subjects, lost): (i64, i64) = tx
@@ -335,6 +346,7 @@ fn generate_in(c: &mut Connection, g: &Generation) -> Result<Option<GenerationRe
 
     // One summary per (reviewer, person reviewed); one certification per reviewer. Rows are
     // in (reviewer, person) order, so the groups come out of one pass.
+    let t = std::time::Instant::now();
     tx.execute_batch(
         "CREATE TEMP TABLE gen_subjects (reviewer_id TEXT NOT NULL, subject_id TEXT NOT NULL,
             items INTEGER NOT NULL, first_seq INTEGER NOT NULL, cert_id TEXT, summary_id TEXT,
@@ -349,6 +361,11 @@ fn generate_in(c: &mut Connection, g: &Generation) -> Result<Option<GenerationRe
          CREATE UNIQUE INDEX temp.gen_certs_reviewer ON gen_certs (reviewer_id);",
     )
     .map_err(db_err)?;
+    tracing::debug!(
+        step = "summaries",
+        millis = t.elapsed().as_millis() as u64,
+        "generation step"
+    );
     let (cert_prefix, summary_prefix, item_prefix) = (id_prefix(), id_prefix(), id_prefix());
     tx.execute(
         "UPDATE temp.gen_subjects SET
@@ -368,6 +385,7 @@ fn generate_in(c: &mut Connection, g: &Generation) -> Result<Option<GenerationRe
             params![cert_prefix, cid, g.certification_name, now],
         )
         .map_err(db_err)? as u64;
+    let t = std::time::Instant::now();
     tx.execute(
         "INSERT INTO certification_subjects (id, certification_id, subject_id, name, items_total)
          SELECT s.summary_id, s.cert_id, s.subject_id,
@@ -379,14 +397,24 @@ fn generate_in(c: &mut Connection, g: &Generation) -> Result<Option<GenerationRe
         [],
     )
     .map_err(db_err)?;
+    tracing::debug!(
+        step = "certification_subjects",
+        millis = t.elapsed().as_millis() as u64,
+        "generation step"
+    );
 
     // The items, in the order they were numbered: review_items grows at its end.
+    let t = std::time::Instant::now();
     report.items = tx
         .execute(
             "INSERT INTO review_items (id, certification_id, campaign_id, summary_id, subject_id,
-                access_type, access_id, account_id, assignment_id, new_access)
+                access_type, access_id, account_id, assignment_id, account_name,
+                account_native_identity, account_source_id, account_disabled, account_locked,
+                new_access)
              SELECT ?1 || printf('%016x', g.seq), s.cert_id, ?2, s.summary_id, g.subject_id,
-                g.access_type, g.access_id, g.account_id, g.assignment_id,
+                g.access_type, g.access_id, g.account_id, g.assignment_id, g.account_name,
+                g.account_native_identity, g.account_source_id, g.account_disabled,
+                g.account_locked,
                 CASE WHEN ?3 IS NOT NULL AND g.first_seen > ?3 THEN 1 ELSE 0 END
              FROM temp.gen_items g
              CROSS JOIN temp.gen_subjects s
@@ -396,8 +424,19 @@ fn generate_in(c: &mut Connection, g: &Generation) -> Result<Option<GenerationRe
             params![item_prefix, cid, g.new_access_since.map(|t| t.to_string())],
         )
         .map_err(db_err)? as u64;
+    tracing::debug!(
+        step = "items",
+        millis = t.elapsed().as_millis() as u64,
+        "generation step"
+    );
 
+    let t = std::time::Instant::now();
     snapshot(&tx, &cid)?;
+    tracing::debug!(
+        step = "snapshot",
+        millis = t.elapsed().as_millis() as u64,
+        "generation step"
+    );
 
     let mut alerts: Vec<Alert> = tx
         .query_row("SELECT alerts FROM campaigns WHERE id = ?1", [&cid], |r| {
@@ -516,14 +555,6 @@ fn snapshot(tx: &Connection, cid: &str) -> Result<(), StoreError> {
          FROM identities i
          WHERE i.id IN (SELECT subject_id FROM temp.gen_subjects
                         UNION SELECT reviewer_id FROM temp.gen_certs)",
-    )?;
-    run(
-        "INSERT INTO campaign_accounts (campaign_id, account_id, source_id, native_identity, name,
-            disabled, locked, created_at, updated_at)
-         SELECT ?1, ac.id, ac.source_id, ac.native_identity, ac.name, ac.disabled, ac.locked,
-            ac.created_at, ac.updated_at
-         FROM accounts ac
-         WHERE ac.id IN (SELECT account_id FROM temp.gen_items WHERE account_id IS NOT NULL AND reviewer_id <> '')",
     )?;
     Ok(())
 }

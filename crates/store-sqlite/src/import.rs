@@ -72,7 +72,7 @@ pub(crate) fn apply(c: &mut Connection, plan: &ImportPlan) -> Result<(), StoreEr
     let at = plan.at.to_string();
     write_entities(&tx, plan, &at)?;
     write_assignments(&tx, plan, &at)?;
-    crate::remediation::reconcile(&tx, &at)?;
+    crate::remediation::reconcile(&tx, &at, None)?;
     tx.execute(
         "INSERT INTO import_runs (id, at, generation, source, kinds, summary)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

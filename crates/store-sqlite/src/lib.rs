@@ -541,6 +541,11 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn rescan_remediation(&self, campaign_id: Id, now: Timestamp) -> Result<u64, StoreError> {
+        self.write(move |c| remediation::rescan(c, campaign_id, now))
+            .await
+    }
+
     async fn remediation_item(&self, id: Id) -> Result<Option<RemediationItem>, StoreError> {
         self.read(move |c| remediation::get(c, id)).await
     }

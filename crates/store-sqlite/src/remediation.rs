@@ -41,7 +41,7 @@ pub(crate) fn due(
         .prepare(&format!(
             "SELECT {COLUMNS}, k.name, ce.reviewer_id, ce.reviewer_name, ce.reviewer_email,
                 ci.display_name, ci.email, ca.name, ca.source_id, ca.source_name,
-                cc.native_identity, cc.name, i.comments, i.proposed_end_date, i.decided_at
+                i.account_native_identity, i.account_name, i.comments, i.proposed_end_date, i.decided_at
              FROM remediation_items r
              LEFT JOIN campaigns k ON k.id = r.campaign_id
              LEFT JOIN certifications ce ON ce.id = r.certification_id
@@ -50,8 +50,6 @@ pub(crate) fn due(
                 ON ci.campaign_id = r.campaign_id AND ci.identity_id = r.identity_id
              LEFT JOIN campaign_access ca ON ca.campaign_id = r.campaign_id
                 AND ca.access_type = r.access_type AND ca.access_id = r.access_id
-             LEFT JOIN campaign_accounts cc
-                ON cc.campaign_id = r.campaign_id AND cc.account_id = r.account_id
              WHERE r.status = 'OPEN' AND r.next_attempt_at <= ?1
              ORDER BY r.next_attempt_at, r.id LIMIT ?2"
         ))
@@ -150,35 +148,60 @@ pub(crate) fn report(
 
 /// After an import: a revoked grant that is gone completes its remediation; one still (or again)
 /// present reopens a completed one, pointing at the grant's current record.
-pub(crate) fn reconcile(c: &Connection, at: &str) -> Result<(), StoreError> {
-    c.execute(
-        "UPDATE remediation_items SET status = 'COMPLETED', completed_at = ?1, updated_at = ?1,
+pub(crate) fn reconcile(
+    c: &Connection,
+    at: &str,
+    campaign: Option<&str>,
+) -> Result<u64, StoreError> {
+    let completed = c
+        .execute(
+            "UPDATE remediation_items SET status = 'COMPLETED', completed_at = ?1, updated_at = ?1,
             next_attempt_at = NULL, last_error = NULL
-         WHERE status IN ('OPEN', 'IN_PROGRESS', 'FAILED') AND (
+         WHERE status IN ('OPEN', 'IN_PROGRESS', 'FAILED') AND (?2 IS NULL OR campaign_id = ?2)
+           AND (
             (assignment_id IS NOT NULL AND EXISTS (SELECT 1 FROM assignments a
                 WHERE a.id = remediation_items.assignment_id AND a.removed_at IS NOT NULL))
             OR (access_type = 'ACCOUNT' AND EXISTS (SELECT 1 FROM accounts ac
                 WHERE ac.id = remediation_items.account_id AND ac.removed_at IS NOT NULL)))",
-        [at],
-    )
-    .map_err(db_err)?;
-    c.execute(
-        "UPDATE remediation_items SET status = 'OPEN', completed_at = NULL, attempts = 0,
+            params![at, campaign],
+        )
+        .map_err(db_err)?;
+    let reopened = c
+        .execute(
+            "UPDATE remediation_items SET status = 'OPEN', completed_at = NULL, attempts = 0,
             next_attempt_at = ?1, updated_at = ?1,
-            last_error = 'the access is present in a later import',
+            last_error = 'the access is still present',
             assignment_id = (SELECT a.id FROM assignments a JOIN assignments old
                 ON old.id = remediation_items.assignment_id
                 WHERE a.removed_at IS NULL AND a.identity_id = old.identity_id
                   AND a.access_type = old.access_type AND a.access_id = old.access_id
                   AND coalesce(a.account_id, '') = coalesce(old.account_id, ''))
-         WHERE status = 'COMPLETED' AND assignment_id IS NOT NULL AND EXISTS (
+         WHERE status = 'COMPLETED' AND assignment_id IS NOT NULL
+           AND (?2 IS NULL OR campaign_id = ?2) AND EXISTS (
             SELECT 1 FROM assignments a JOIN assignments old
                 ON old.id = remediation_items.assignment_id
             WHERE a.removed_at IS NULL AND a.identity_id = old.identity_id
               AND a.access_type = old.access_type AND a.access_id = old.access_id
               AND coalesce(a.account_id, '') = coalesce(old.account_id, ''))",
-        [at],
-    )
-    .map_err(db_err)?;
-    Ok(())
+            params![at, campaign],
+        )
+        .map_err(db_err)?;
+    Ok(completed as u64 + reopened as u64)
+}
+
+/// A campaign's remediation scan: every REVOKE of a signed certification has its item, and
+/// the items agree with the current grants. Returns how many items it opened or changed.
+pub(crate) fn rescan(c: &mut Connection, campaign: Id, now: Timestamp) -> Result<u64, StoreError> {
+    let tx = c.transaction().map_err(db_err)?;
+    let k = campaign.to_string();
+    let opened = crate::campaigns::open_remediations(
+        &tx,
+        "certification_id IN (SELECT id FROM certifications
+            WHERE campaign_id = ?1 AND phase = 'SIGNED')",
+        &k,
+        now,
+    )?;
+    let changed = reconcile(&tx, &now.to_string(), Some(&k))?;
+    tx.commit().map_err(db_err)?;
+    Ok(opened + changed)
 }

@@ -114,26 +114,24 @@ fn report_sql(t: ReportType, attributes: usize) -> String {
             ON ci.campaign_id = c.campaign_id AND ci.identity_id = ri.subject_id
         LEFT JOIN campaign_access ca ON ca.campaign_id = c.campaign_id
             AND ca.access_type = ri.access_type AND ca.access_id = ri.access_id
-        LEFT JOIN campaign_accounts acc
-            ON acc.campaign_id = c.campaign_id AND acc.account_id = ri.account_id
-        LEFT JOIN sources asrc ON asrc.id = acc.source_id";
+        LEFT JOIN sources asrc ON asrc.id = ri.account_source_id";
     // Index order (certification, subject); only one subject's items are sorted by id.
     let item_order = "WHERE ri.certification_id IN
             (SELECT id FROM certifications WHERE campaign_id = ?1)
         ORDER BY ri.certification_id, ri.subject_id, ri.id";
-    let access = "ri.access_type, coalesce(ca.name, acc.name),
+    let access = "ri.access_type, coalesce(ca.name, ri.account_name),
         CASE WHEN ri.access_type = 'ACCOUNT' THEN asrc.name ELSE ca.source_name END";
     match t {
         ReportType::CampaignComposition => format!(
             "SELECT k.name, c.name, c.reviewer_name, c.reviewer_email, {subject}{attrs},
-                {access}, {}, acc.name, {}
+                {access}, {}, ri.account_name, {}
              {item_joins} {item_order}",
             flag("ca.privileged"),
             flag("ri.new_access"),
         ),
         ReportType::CampaignStatus => format!(
             "SELECT k.name, c.name, c.reviewer_name, c.reviewer_email, {subject}{attrs},
-                {access}, acc.name, ri.decision, ri.comments, ri.decided_at,
+                {access}, ri.account_name, ri.decision, ri.comments, ri.decided_at,
                 coalesce(dci.name, di.name, ri.decided_by), c.phase
              {item_joins}
              LEFT JOIN campaign_identities dci
@@ -152,9 +150,9 @@ fn report_sql(t: ReportType, attributes: usize) -> String {
         // a campaign can have millions of them, and this order needs no sort.
         ReportType::CampaignRemediationStatus => format!(
             "SELECT k.name, c.reviewer_name, {subject}{attrs},
-                rm.access_type, coalesce(ca.name, acc.name),
+                rm.access_type, coalesce(ca.name, ri.account_name),
                 CASE WHEN rm.access_type = 'ACCOUNT' THEN asrc.name ELSE ca.source_name END,
-                acc.name, rm.status, rm.attempts, rm.last_error, rm.created_at, rm.completed_at
+                ri.account_name, rm.status, rm.attempts, rm.last_error, rm.created_at, rm.completed_at
              FROM remediation_items rm
              CROSS JOIN campaigns k ON k.id = rm.campaign_id
              LEFT JOIN certifications c ON c.id = rm.certification_id
@@ -164,9 +162,8 @@ fn report_sql(t: ReportType, attributes: usize) -> String {
                 ON ci.campaign_id = rm.campaign_id AND ci.identity_id = rm.identity_id
              LEFT JOIN campaign_access ca ON ca.campaign_id = rm.campaign_id
                 AND ca.access_type = rm.access_type AND ca.access_id = rm.access_id
-             LEFT JOIN campaign_accounts acc
-                ON acc.campaign_id = rm.campaign_id AND acc.account_id = rm.account_id
-             LEFT JOIN sources asrc ON asrc.id = acc.source_id
+             LEFT JOIN review_items ri ON ri.id = rm.item_id
+             LEFT JOIN sources asrc ON asrc.id = ri.account_source_id
              WHERE rm.campaign_id = ?1
              ORDER BY rm.status, rm.rowid"
         ),

@@ -340,6 +340,11 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     async fn remediation_item(&self, id: Id) -> Result<Option<RemediationItem>, StoreError>;
 
+    /// A campaign's remediation scan: opens an item for every REVOKE of a signed certification
+    /// that lacks one, and reconciles its items with the current grants (gone: COMPLETED;
+    /// still there: a completed one reopens). Returns how many items it opened or changed.
+    async fn rescan_remediation(&self, campaign_id: Id, now: Timestamp) -> Result<u64, StoreError>;
+
     /// The completion time of the newest COMPLETED campaign generated from a template.
     async fn last_completed_generation(
         &self,

@@ -523,6 +523,26 @@ impl Campaigns {
         }
     }
 
+    /// A campaign's remediation scan (see [`Store::rescan_remediation`]); returns how many
+    /// remediation items it opened or changed.
+    pub async fn run_remediation_scan(
+        &self,
+        who: ReportReader<'_>,
+        id: Id,
+    ) -> Result<u64, CampaignError> {
+        let k = self.get(who, id).await?;
+        if matches!(
+            k.status,
+            CampaignStatus::Pending | CampaignStatus::Canceling
+        ) {
+            return Err(CampaignError::Invalid(format!(
+                "the campaign is {}; it has nothing to remediate yet",
+                k.status
+            )));
+        }
+        Ok(self.store.rescan_remediation(id, self.clock.now()).await?)
+    }
+
     pub async fn task(&self, id: Id) -> Result<Option<CertificationTask>, CampaignError> {
         Ok(self.store.certification_task(id).await?)
     }
