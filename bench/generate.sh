@@ -20,7 +20,7 @@
 # organisation (not timed; on PostgreSQL followed by VACUUM ANALYZE), then `recert-bench generate` under /usr/bin/time -v; then
 # another fresh, migrated database and `recert-bench raw-items --rows <items generated>` under
 # /usr/bin/time -v. Wall time and peak RSS are the client process's; while PostgreSQL generates,
-# the largest private memory (RssAnon) of any PostgreSQL server process is sampled too, when
+# the private memory (RssAnon) of all PostgreSQL server processes together is sampled too, when
 # the server runs on this machine and its /proc is readable. Results are appended to
 # /tmp/recert-bench/generate.tsv; logs of each process are kept in /tmp/recert-bench/logs/.
 set -euo pipefail
@@ -164,8 +164,9 @@ pg_org() {
     psql "$PG_URL" -qX -v ON_ERROR_STOP=1 -c 'CHECKPOINT'
 }
 
-# Samples, every 0.2 s until stopped, the largest RssAnon (KiB) of any postgres process on this
-# machine (the backend that generates is one of them), and writes the maximum to $1 on exit.
+# Samples, every 0.2 s until stopped, the private memory (RssAnon, KiB) of all postgres
+# processes on this machine together (the backend that generates, its parallel workers, and
+# the server's own processes), and writes the largest sum seen to $1 on exit.
 pg_mem_sampler() {
     python3 - "$1" <<'EOF' &
 import glob, signal, sys, time
@@ -175,16 +176,18 @@ def stop(*_):
     running = False
 signal.signal(signal.SIGTERM, stop)
 while running:
+    total = 0
     for status in glob.glob("/proc/[0-9]*/status"):
         try:
             text = open(status).read()
         except OSError:
             continue
-        if "\nName:\tpostgres" not in "\n" + text:
+        if not text.startswith("Name:\tpostgres"):
             continue
         for line in text.splitlines():
             if line.startswith("RssAnon:"):
-                peak = max(peak, int(line.split()[1]))
+                total += int(line.split()[1])
+    peak = max(peak, total)
     time.sleep(0.2)
 open(out, "w").write(str(peak))
 EOF
@@ -289,8 +292,8 @@ print(f"| run tag | {tag} (rows in {path}, process logs in {e['B_LOGS']}) |")
 print()
 print("Median (min–max) over the runs. *generate* is the job alone (claim to recorded outcome),")
 print("*raw* is raw-items' BEGIN to COMMIT; *wall* is the whole process under `/usr/bin/time -v`.")
-print("Peak RSS is the client process's; *PG server* is the largest private RSS (RssAnon) of any")
-print("PostgreSQL process sampled every 0.2 s while generating.")
+print("Peak RSS is the client process's; *PG server* is the largest sum of the private RSS")
+print("(RssAnon) of all PostgreSQL processes, sampled every 0.2 s while generating.")
 print()
 print("| backend | items | certifications | generate (s) | items/s | raw insert (s) | ratio generate/raw | generate wall (s) | raw wall (s) | generate peak RSS (MiB) | raw peak RSS (MiB) | PG server peak (MiB) |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")

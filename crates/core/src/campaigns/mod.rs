@@ -104,7 +104,7 @@ fn new_task(
     t: TaskType,
     target: Id,
     request: serde_json::Value,
-    by: Id,
+    by: Option<Id>,
     now: Timestamp,
 ) -> CertificationTask {
     CertificationTask {
@@ -116,7 +116,7 @@ fn new_task(
         errors: Vec::new(),
         trails: Vec::new(),
         request,
-        requested_by: Some(by),
+        requested_by: by,
         created: now,
         updated: now,
     }
@@ -274,14 +274,13 @@ impl Campaigns {
             activated_at: None,
             completed_at: None,
         };
-        let mut task = new_task(
+        let task = new_task(
             TaskType::CampaignCreate,
             k.id,
             serde_json::json!({}),
-            Id::from_bytes([0; 16]),
+            created_by,
             now,
         );
-        task.requested_by = created_by;
         let job = new_job(
             GENERATE,
             serde_json::json!({ "campaignId": k.id.to_string() }),
@@ -353,7 +352,7 @@ impl Campaigns {
             TaskType::ActivateCampaign,
             id,
             serde_json::json!({ "timeZone": time_zone }),
-            who.client_id(),
+            Some(who.client_id()),
             now,
         );
         let job = new_job(
@@ -386,7 +385,7 @@ impl Campaigns {
             TaskType::CompleteCampaign,
             id,
             serde_json::json!({ "autoCompleteAction": action.as_str() }),
-            who.client_id(),
+            Some(who.client_id()),
             now,
         );
         let job = new_job(
@@ -434,7 +433,7 @@ impl Campaigns {
                 TaskType::CampaignDelete,
                 k.id,
                 serde_json::json!({}),
-                who.client_id(),
+                Some(who.client_id()),
                 now,
             );
             let job = new_job(
@@ -486,7 +485,7 @@ impl Campaigns {
                 "reassignTo": to.to_string(),
                 "reason": reason.unwrap_or(""),
             }),
-            who.principal().client_id,
+            Some(who.principal().client_id),
             now,
         );
         let job = new_job(
