@@ -10,6 +10,7 @@ mod fixture;
 mod suite;
 mod suite_auth;
 mod suite_campaigns;
+mod suite_closing;
 mod suite_jobs;
 mod suite_reports;
 
@@ -18,6 +19,7 @@ pub use fixture::{id as fixture_id, small_org};
 pub use suite::*;
 pub use suite_auth::*;
 pub use suite_campaigns::*;
+pub use suite_closing::*;
 pub use suite_jobs::*;
 pub use suite_reports::*;
 

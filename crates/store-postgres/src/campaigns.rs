@@ -7,13 +7,11 @@ use recert_domain::review::{
     CorrelatedStatus, RemediationItem, ReviewItem, TaskStatus, TaskType,
 };
 use recert_domain::{Id, NewJob, Timestamp};
-use recert_store::campaigns::{campaign_column, campaign_sort_column, id_prefix, order_by};
-use recert_store::sql::{Placeholder, render};
+use recert_store::campaigns::{campaign_column, campaign_sort_column, id_prefix};
 use recert_store::{ListQuery, Page, StoreError};
 use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, PgConnection, PgPool, Row};
 
-use crate::params::bind_params;
 use crate::queries::{at, flag, id, json, opt_at, opt_id, opt_text, text};
 use crate::{db_err, ts};
 
@@ -159,45 +157,19 @@ pub(crate) async fn get(pool: &PgPool, cid: Id) -> Result<Option<Campaign>, Stor
 }
 
 pub(crate) async fn list(pool: &PgPool, q: &ListQuery) -> Result<Page<Campaign>, StoreError> {
-    let (cond, values) = match &q.filter {
-        Some(f) => render(f, &campaign_column, Placeholder::Dollar, 1)
-            .map_err(|e| StoreError::Database(e.0))?,
-        None => ("TRUE".to_owned(), Vec::new()),
-    };
-    let total = if q.paging.count {
-        let sql = format!("SELECT count(*) FROM campaigns WHERE {cond}");
-        let row = bind_params(sqlx::query(AssertSqlSafe(sql)), &values)
-            .fetch_one(pool)
-            .await
-            .map_err(db_err)?;
-        Some(row.try_get::<i64, _>(0).map_err(db_err)? as u64)
-    } else {
-        None
-    };
-    if q.paging.limit == 0 {
-        return Ok(Page {
-            items: Vec::new(),
-            total,
-        });
-    }
-    let order = order_by(&q.sorters, campaign_sort_column, "created_at DESC, id DESC");
-    let n = values.len();
-    let sql = format!(
-        "SELECT {COLUMNS} FROM campaigns WHERE {cond} {order} LIMIT ${} OFFSET ${}",
-        n + 1,
-        n + 2
-    );
-    let rows = bind_params(sqlx::query(AssertSqlSafe(sql)), &values)
-        .bind(i64::from(q.paging.limit))
-        .bind(q.paging.offset.min(i64::MAX as u64) as i64)
-        .fetch_all(pool)
-        .await
-        .map_err(db_err)?;
-    let items = rows
-        .iter()
-        .map(campaign_from_row)
-        .collect::<Result<_, _>>()?;
-    Ok(Page { items, total })
+    crate::queries::page(
+        pool,
+        &crate::queries::Listing {
+            table: "campaigns",
+            columns: COLUMNS,
+            column: campaign_column,
+            sort: campaign_sort_column,
+            default_order: "created_at DESC, id DESC",
+            from_row: campaign_from_row,
+        },
+        q,
+    )
+    .await
 }
 
 pub(crate) async fn update_settings(

@@ -319,3 +319,62 @@ pub(crate) async fn rotate_signing_key(pool: &PgPool, new: &SigningKey) -> Resul
     }
     tx.commit().await.map_err(db_err)
 }
+
+/// Where and how a collection endpoint reads its rows.
+pub(crate) struct Listing<T> {
+    pub table: &'static str,
+    pub columns: &'static str,
+    pub column: fn(&str) -> Option<recert_store::sql::Column>,
+    pub sort: fn(&str) -> Option<&'static str>,
+    pub default_order: &'static str,
+    pub from_row: fn(&PgRow) -> Result<T, StoreError>,
+}
+
+/// One page of a collection: the filter rendered with bound parameters, the total when asked.
+pub(crate) async fn page<T>(
+    pool: &PgPool,
+    l: &Listing<T>,
+    q: &recert_store::ListQuery,
+) -> Result<recert_store::Page<T>, StoreError> {
+    use crate::params::bind_params;
+    use recert_store::sql::{Placeholder, render};
+    let (cond, values) = match &q.filter {
+        Some(f) => {
+            render(f, &l.column, Placeholder::Dollar, 1).map_err(|e| StoreError::Database(e.0))?
+        }
+        None => ("TRUE".to_owned(), Vec::new()),
+    };
+    let total = if q.paging.count {
+        let sql = format!("SELECT count(*) FROM {} WHERE {cond}", l.table);
+        let row = bind_params(sqlx::query(AssertSqlSafe(sql)), &values)
+            .fetch_one(pool)
+            .await
+            .map_err(db_err)?;
+        Some(row.try_get::<i64, _>(0).map_err(db_err)? as u64)
+    } else {
+        None
+    };
+    if q.paging.limit == 0 {
+        return Ok(recert_store::Page {
+            items: Vec::new(),
+            total,
+        });
+    }
+    let order = recert_store::campaigns::order_by(&q.sorters, l.sort, l.default_order);
+    let n = values.len();
+    let sql = format!(
+        "SELECT {} FROM {} WHERE {cond} {order} LIMIT ${} OFFSET ${}",
+        l.columns,
+        l.table,
+        n + 1,
+        n + 2
+    );
+    let rows = bind_params(sqlx::query(AssertSqlSafe(sql)), &values)
+        .bind(i64::from(q.paging.limit))
+        .bind(q.paging.offset.min(i64::MAX as u64) as i64)
+        .fetch_all(pool)
+        .await
+        .map_err(db_err)?;
+    let items = rows.iter().map(l.from_row).collect::<Result<_, _>>()?;
+    Ok(recert_store::Page { items, total })
+}

@@ -2,13 +2,11 @@
 
 use recert_domain::review::CampaignTemplate;
 use recert_domain::{Id, Timestamp};
-use recert_store::campaigns::{order_by, template_column, template_sort_column};
-use recert_store::sql::{Placeholder, render};
+use recert_store::campaigns::{template_column, template_sort_column};
 use recert_store::{ListQuery, Page, StoreError};
 use sqlx::postgres::PgRow;
-use sqlx::{AssertSqlSafe, PgPool, Row};
+use sqlx::{AssertSqlSafe, PgPool};
 
-use crate::params::bind_params;
 use crate::queries::{at, id, json, opt_at, opt_id, opt_text, text};
 use crate::{db_err, ts};
 
@@ -106,42 +104,19 @@ pub(crate) async fn list(
     pool: &PgPool,
     q: &ListQuery,
 ) -> Result<Page<CampaignTemplate>, StoreError> {
-    let (cond, values) = match &q.filter {
-        Some(f) => render(f, &template_column, Placeholder::Dollar, 1)
-            .map_err(|e| StoreError::Database(e.0))?,
-        None => ("TRUE".to_owned(), Vec::new()),
-    };
-    let total = if q.paging.count {
-        let sql = format!("SELECT count(*) FROM campaign_templates WHERE {cond}");
-        let row = bind_params(sqlx::query(AssertSqlSafe(sql)), &values)
-            .fetch_one(pool)
-            .await
-            .map_err(db_err)?;
-        Some(row.try_get::<i64, _>(0).map_err(db_err)? as u64)
-    } else {
-        None
-    };
-    if q.paging.limit == 0 {
-        return Ok(Page {
-            items: Vec::new(),
-            total,
-        });
-    }
-    let order = order_by(&q.sorters, template_sort_column, "created_at DESC, id DESC");
-    let n = values.len();
-    let sql = format!(
-        "SELECT {COLUMNS} FROM campaign_templates WHERE {cond} {order} LIMIT ${} OFFSET ${}",
-        n + 1,
-        n + 2
-    );
-    let rows = bind_params(sqlx::query(AssertSqlSafe(sql)), &values)
-        .bind(i64::from(q.paging.limit))
-        .bind(q.paging.offset.min(i64::MAX as u64) as i64)
-        .fetch_all(pool)
-        .await
-        .map_err(db_err)?;
-    let items = rows.iter().map(from_row).collect::<Result<_, _>>()?;
-    Ok(Page { items, total })
+    crate::queries::page(
+        pool,
+        &crate::queries::Listing {
+            table: "campaign_templates",
+            columns: COLUMNS,
+            column: template_column,
+            sort: template_sort_column,
+            default_order: "created_at DESC, id DESC",
+            from_row,
+        },
+        q,
+    )
+    .await
 }
 
 pub(crate) async fn last_completed_generation(

@@ -7,14 +7,11 @@ use recert_domain::review::{
     CorrelatedStatus, RemediationItem, ReviewItem, TaskStatus, TaskType,
 };
 use recert_domain::{Id, NewJob, Timestamp};
-use recert_store::campaigns::{campaign_column, campaign_sort_column, id_prefix, order_by};
-use recert_store::sql::{Placeholder, render};
+use recert_store::campaigns::{campaign_column, campaign_sort_column, id_prefix};
 use recert_store::{ListQuery, Page, StoreError};
-use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::db_err;
-use crate::params::sql_params;
 use crate::queries::{get_id, get_json, get_opt_id, get_opt_ts, get_ts};
 
 const COLUMNS: &str = "id, name, description, type, status, correlated_status, deadline, \
@@ -152,47 +149,18 @@ pub(crate) fn get(c: &Connection, id: Id) -> Result<Option<Campaign>, StoreError
 }
 
 pub(crate) fn list(c: &Connection, q: &ListQuery) -> Result<Page<Campaign>, StoreError> {
-    let (cond, values) = match &q.filter {
-        Some(f) => render(f, &campaign_column, Placeholder::Question, 1)
-            .map_err(|e| StoreError::Database(e.0))?,
-        None => ("1 = 1".to_owned(), Vec::new()),
-    };
-    let args = sql_params(&values);
-    let total = if q.paging.count {
-        Some(
-            c.query_row(
-                &format!("SELECT count(*) FROM campaigns WHERE {cond}"),
-                params_from_iter(args.iter()),
-                |r| r.get::<_, i64>(0),
-            )
-            .map_err(db_err)? as u64,
-        )
-    } else {
-        None
-    };
-    if q.paging.limit == 0 {
-        return Ok(Page {
-            items: Vec::new(),
-            total,
-        });
-    }
-    let order = order_by(&q.sorters, campaign_sort_column, "created_at DESC, id DESC");
-    let n = args.len();
-    let sql = format!(
-        "SELECT {COLUMNS} FROM campaigns WHERE {cond} {order} LIMIT ?{} OFFSET ?{}",
-        n + 1,
-        n + 2
-    );
-    let mut all = args;
-    all.push(Value::Integer(i64::from(q.paging.limit)));
-    all.push(Value::Integer(q.paging.offset.min(i64::MAX as u64) as i64));
-    let mut stmt = c.prepare(&sql).map_err(db_err)?;
-    let items = stmt
-        .query_map(params_from_iter(all.iter()), campaign_from_row)
-        .map_err(db_err)?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(db_err)?;
-    Ok(Page { items, total })
+    crate::queries::page(
+        c,
+        &crate::queries::Listing {
+            table: "campaigns",
+            columns: COLUMNS,
+            column: campaign_column,
+            sort: campaign_sort_column,
+            default_order: "created_at DESC, id DESC",
+            from_row: campaign_from_row,
+        },
+        q,
+    )
 }
 
 pub(crate) fn update_settings(

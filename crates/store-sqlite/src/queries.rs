@@ -317,3 +317,69 @@ pub(crate) fn rotate_signing_key(c: &mut Connection, new: &SigningKey) -> Result
     }
     tx.commit().map_err(db_err)
 }
+
+/// Where and how a collection endpoint reads its rows.
+pub(crate) struct Listing<T> {
+    pub table: &'static str,
+    pub columns: &'static str,
+    pub column: fn(&str) -> Option<recert_store::sql::Column>,
+    pub sort: fn(&str) -> Option<&'static str>,
+    pub default_order: &'static str,
+    pub from_row: fn(&Row<'_>) -> rusqlite::Result<T>,
+}
+
+/// One page of a collection: the filter rendered with bound parameters, the total when asked.
+pub(crate) fn page<T>(
+    c: &Connection,
+    l: &Listing<T>,
+    q: &recert_store::ListQuery,
+) -> Result<recert_store::Page<T>, StoreError> {
+    use recert_store::sql::{Placeholder, render};
+    use rusqlite::params_from_iter;
+    use rusqlite::types::Value;
+    let (cond, vals) = match &q.filter {
+        Some(f) => {
+            render(f, &l.column, Placeholder::Question, 1).map_err(|e| StoreError::Database(e.0))?
+        }
+        None => ("1 = 1".to_owned(), Vec::new()),
+    };
+    let args = crate::params::sql_params(&vals);
+    let total = if q.paging.count {
+        let n: i64 = c
+            .query_row(
+                &format!("SELECT count(*) FROM {} WHERE {cond}", l.table),
+                params_from_iter(args.iter()),
+                |r| r.get(0),
+            )
+            .map_err(db_err)?;
+        Some(n as u64)
+    } else {
+        None
+    };
+    if q.paging.limit == 0 {
+        return Ok(recert_store::Page {
+            items: Vec::new(),
+            total,
+        });
+    }
+    let order = recert_store::campaigns::order_by(&q.sorters, l.sort, l.default_order);
+    let n = args.len();
+    let mut all = args;
+    all.push(Value::Integer(i64::from(q.paging.limit)));
+    all.push(Value::Integer(q.paging.offset.min(i64::MAX as u64) as i64));
+    let mut stmt = c
+        .prepare(&format!(
+            "SELECT {} FROM {} WHERE {cond} {order} LIMIT ?{} OFFSET ?{}",
+            l.columns,
+            l.table,
+            n + 1,
+            n + 2
+        ))
+        .map_err(db_err)?;
+    let items = stmt
+        .query_map(params_from_iter(all.iter()), l.from_row)
+        .map_err(db_err)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(db_err)?;
+    Ok(recert_store::Page { items, total })
+}

@@ -2,14 +2,12 @@
 
 use recert_domain::review::CampaignTemplate;
 use recert_domain::{Id, Timestamp};
-use recert_store::campaigns::{order_by, template_column, template_sort_column};
-use recert_store::sql::{Placeholder, render};
+use recert_store::campaigns::{template_column, template_sort_column};
 use recert_store::{ListQuery, Page, StoreError};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
 use crate::db_err;
-use crate::params::sql_params;
 use crate::queries::{get_id, get_json, get_opt_id, get_opt_ts, get_ts};
 
 const COLUMNS: &str = "id, name, description, owner_id, deadline_duration, campaign, schedule, \
@@ -99,48 +97,18 @@ pub(crate) fn delete(c: &Connection, id: Id) -> Result<bool, StoreError> {
 }
 
 pub(crate) fn list(c: &Connection, q: &ListQuery) -> Result<Page<CampaignTemplate>, StoreError> {
-    let (cond, vals) = match &q.filter {
-        Some(f) => render(f, &template_column, Placeholder::Question, 1)
-            .map_err(|e| StoreError::Database(e.0))?,
-        None => ("1 = 1".to_owned(), Vec::new()),
-    };
-    let args = sql_params(&vals);
-    let total = if q.paging.count {
-        Some(
-            c.query_row(
-                &format!("SELECT count(*) FROM campaign_templates WHERE {cond}"),
-                params_from_iter(args.iter()),
-                |r| r.get::<_, i64>(0),
-            )
-            .map_err(db_err)? as u64,
-        )
-    } else {
-        None
-    };
-    if q.paging.limit == 0 {
-        return Ok(Page {
-            items: Vec::new(),
-            total,
-        });
-    }
-    let order = order_by(&q.sorters, template_sort_column, "created_at DESC, id DESC");
-    let n = args.len();
-    let mut all = args;
-    all.push(Value::Integer(i64::from(q.paging.limit)));
-    all.push(Value::Integer(q.paging.offset.min(i64::MAX as u64) as i64));
-    let mut stmt = c
-        .prepare(&format!(
-            "SELECT {COLUMNS} FROM campaign_templates WHERE {cond} {order} LIMIT ?{} OFFSET ?{}",
-            n + 1,
-            n + 2
-        ))
-        .map_err(db_err)?;
-    let items = stmt
-        .query_map(params_from_iter(all.iter()), from_row)
-        .map_err(db_err)?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(db_err)?;
-    Ok(Page { items, total })
+    crate::queries::page(
+        c,
+        &crate::queries::Listing {
+            table: "campaign_templates",
+            columns: COLUMNS,
+            column: template_column,
+            sort: template_sort_column,
+            default_order: "created_at DESC, id DESC",
+            from_row,
+        },
+        q,
+    )
 }
 
 pub(crate) fn last_completed_generation(
