@@ -257,7 +257,22 @@ pub(crate) async fn generate(
         return Ok(None);
     }
     let cid = g.campaign_id.to_string();
-    exec(&mut tx, "SET LOCAL work_mem = '256MB'").await?;
+    // One sort at a time with room to work in memory: parallel workers would each take
+    // work_mem (server memory growing with the items up to three times it), and JIT costs
+    // seconds of compilation on the big statements. For this transaction only.
+    // A server that does not know a setting (a PostgreSQL-compatible engine) skips it.
+    for setting in [
+        "SET LOCAL work_mem = '256MB'",
+        "SET LOCAL max_parallel_workers_per_gather = 0",
+        "SET LOCAL jit = off",
+    ] {
+        exec(&mut tx, "SAVEPOINT tuning").await?;
+        if exec(&mut tx, setting).await.is_err() {
+            exec(&mut tx, "ROLLBACK TO SAVEPOINT tuning").await?;
+        } else {
+            exec(&mut tx, "RELEASE SAVEPOINT tuning").await?;
+        }
+    }
     let fallback: Option<String> = match g.fallback_reviewer {
         Some(f) => sqlx::query_scalar(
             "SELECT id FROM identities WHERE id = $1 AND active AND removed_at IS NULL",
