@@ -15,6 +15,7 @@
 #   RECERT_BENCH_NO_BUILD=1    use the binaries already built there
 #   RECERT_BENCH_DIR           results, logs and the SQLite file (default /tmp/recert-bench)
 #   RECERT_BENCH_DB            the PostgreSQL database to recreate (default recert_bench)
+#   RECERT_BENCH_BACKENDS      which backends to measure: "sqlite postgres" (default), or one
 #
 # Per run and backend: a fresh database, `recert migrate` and `recert import` of the demo
 # organisation (not timed; on PostgreSQL followed by VACUUM ANALYZE), then `recert-bench generate` under /usr/bin/time -v; then
@@ -59,6 +60,13 @@ PG_BENCH_URL="${PG_BASE%/*}/$PG_DB$PG_QUERY"
 TARGET=${CARGO_TARGET_DIR:-target}
 RECERT=$TARGET/release/recert
 BENCH=$TARGET/release/recert-bench
+BACKENDS=${RECERT_BENCH_BACKENDS:-sqlite postgres}
+for backend in $BACKENDS; do
+    [[ $backend == sqlite || $backend == postgres ]] || {
+        echo "bench/generate.sh: RECERT_BENCH_BACKENDS holds sqlite and/or postgres, not $backend" >&2
+        exit 2
+    }
+done
 TAG=$(date -u +%Y%m%dT%H%M%SZ)-$$
 
 # Same settings on both sides; nothing else from the caller's recert configuration.
@@ -231,10 +239,12 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 for run in $(seq 1 "$RUNS"); do
     echo "== run $run/$RUNS (run backend method wall user sys rss_kib rows self_s certs subjects job_peak_mib server_peak_kib)" >&2
 
-    sqlite_org "$run"
-    generate_and_raw "$run" sqlite "$SQLITE_URL" "$(sqlite_sql "$TOP_SQL")"
+    if [[ " $BACKENDS " == *" sqlite "* ]]; then
+        sqlite_org "$run"
+        generate_and_raw "$run" sqlite "$SQLITE_URL" "$(sqlite_sql "$TOP_SQL")"
+    fi
 
-    if [[ $PG_OK == 1 ]]; then
+    if [[ $PG_OK == 1 && " $BACKENDS " == *" postgres "* ]]; then
         pg_org "$run"
         generate_and_raw "$run" postgres "$PG_BENCH_URL" "$(pg_sql "$TOP_SQL")"
     fi
