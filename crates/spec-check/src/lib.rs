@@ -2,22 +2,67 @@
 //! sends on SailPoint's routes must validate against SailPoint's own description, which stays
 //! in `../shared/specs` and is read in place.
 //!
-//! The subset of JSON Schema that OpenAPI 3.0 descriptions use is covered: `$ref` to
-//! `#/components/...`, `type`, `nullable`, `properties`, `required`, `additionalProperties`,
-//! `items`, `enum`, `allOf`, `anyOf`, `oneOf`, `format: date-time`, `minimum`, `maximum`,
-//! `minItems`, `maxItems`, `minLength`, `maxLength`. `readOnly`/`writeOnly`, examples and
-//! descriptions are ignored. An optional property whose value is `null` counts as absent, as
-//! SailPoint's own examples (and ../shared/specs/README.md) have it; a required one must be
-//! `nullable`. Errors name the JSON path of the value at fault.
+//! Validation is done by the [`boon`] crate, a JSON Schema (draft 2020-12) validator, with
+//! format assertions on (`format: date-time` must be RFC 3339). What stays ours is the
+//! translation of OpenAPI 3.0's schema dialect into draft 2020-12, done once when the
+//! description is loaded, on a copy of the whole document:
+//!
+//! - `nullable: true` allows `null`: `type: T` becomes `type: [T, "null"]`, an `enum` gains
+//!   `null`, and a `$ref` or an `allOf`/`anyOf`/`oneOf` without `type` becomes
+//!   `anyOf: [{type: null}, …]`;
+//! - an optional property (in `properties`, not in `required`) whose value is `null` counts as
+//!   absent, as SailPoint's own examples (and ../shared/specs/README.md) have it: its schema is
+//!   wrapped as `anyOf: [{type: null}, …]`; a required one must be `nullable`;
+//! - a `$ref`'s sibling keywords are ignored, as OpenAPI 3.0 says (`nullable` excepted), and
+//!   `$ref`s keep pointing inside the document;
+//! - OpenAPI-only annotations (`example`, `examples`, `x-*`, `readOnly`, `writeOnly`,
+//!   `discriminator`, `xml`, `externalDocs`, `deprecated`) are dropped; boolean
+//!   `exclusiveMinimum`/`exclusiveMaximum` become draft 2020-12's numeric form;
+//! - OpenAPI 3.0 takes `integer` from JSON Schema draft 00, where it is a number written
+//!   without fraction or exponent: `1.0` is not an integer. The formats `int32` and `int64`
+//!   assert that and the range, and an `integer` without a format is given `int64`.
+//!
+//! Errors name the JSON path of the value at fault (`$.messages[0].localeOrigin`) and what is
+//! wrong with it, flattened from boon's error tree.
 
+use std::collections::HashMap;
+use std::error::Error;
+use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
 
-use serde_json::Value;
+use boon::{
+    Compiler, Draft, ErrorKind, Format, InstanceToken, SchemaIndex, Schemas, Type, ValidationError,
+};
+use serde_json::{Map, Value, json};
+
+/// Where the translated description is known to boon.
+const DOC_URL: &str = "http://spec.invalid/openapi.json";
 
 /// A loaded OpenAPI description.
 #[derive(Debug, Clone)]
 pub struct Spec {
     doc: Value,
+    /// The description with every schema translated to draft 2020-12.
+    translated: Arc<Value>,
+    cache: Arc<Mutex<Cache>>,
+}
+
+/// Compiled schemas, shared by clones of a [`Spec`]. boon's `Compiler` is not `Send`, so one
+/// is made for each schema not yet compiled; all of them compile into the same `Schemas`.
+#[derive(Default)]
+struct Cache {
+    schemas: Schemas,
+    /// Location (or, for schemas given to [`Spec::check`], their text) → compiled schema.
+    index: HashMap<String, SchemaIndex>,
+}
+
+impl fmt::Debug for Cache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Cache")
+            .field("compiled", &self.index.len())
+            .finish()
+    }
 }
 
 /// Where the SailPoint description lives, relative to this repository.
@@ -52,18 +97,26 @@ impl Spec {
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let doc: Value = serde_norway::from_str(&text)
             .map_err(|e| format!("{} is not valid YAML: {e}", path.display()))?;
-        Ok(Spec { doc })
+        let translated = Arc::new(translate_document(&doc));
+        Ok(Spec {
+            doc,
+            translated,
+            cache: Arc::default(),
+        })
     }
 
+    /// The description as written (not translated).
     pub fn document(&self) -> &Value {
         &self.doc
     }
 
-    /// Follows `$ref`s (within the document) until a non-reference object.
-    fn resolve<'a>(&'a self, mut v: &'a Value) -> Result<&'a Value, String> {
+    /// Follows `$ref`s (within the document) until a non-reference object; returns it with
+    /// its JSON pointer, `None` when `v` itself is no reference.
+    fn resolve<'a>(&'a self, mut v: &'a Value) -> Result<(&'a Value, Option<String>), String> {
+        let mut at = None;
         for _ in 0..32 {
             let Some(r) = v.get("$ref").and_then(Value::as_str) else {
-                return Ok(v);
+                return Ok((v, at));
             };
             let pointer = r
                 .strip_prefix('#')
@@ -72,6 +125,7 @@ impl Spec {
                 .doc
                 .pointer(pointer)
                 .ok_or_else(|| format!("$ref {r} does not resolve"))?;
+            at = Some(pointer.to_owned());
         }
         Err("$ref chain too long".into())
     }
@@ -79,7 +133,7 @@ impl Spec {
     /// The schema of a named component (`#/components/schemas/NAME`).
     pub fn schema(&self, name: &str) -> Result<&Value, String> {
         self.doc
-            .pointer(&format!("/components/schemas/{name}"))
+            .pointer(&format!("/components/schemas/{}", escape_token(name)))
             .ok_or_else(|| format!("no schema {name}"))
     }
 
@@ -92,18 +146,29 @@ impl Spec {
         status: u16,
         body: &Value,
     ) -> Result<(), Vec<String>> {
+        let method_key = method.to_ascii_lowercase();
         let op = self
             .doc
             .get("paths")
             .and_then(|p| p.get(path))
-            .and_then(|p| p.get(method.to_ascii_lowercase()))
+            .and_then(|p| p.get(&method_key))
             .ok_or_else(|| vec![format!("the description has no operation {method} {path}")])?;
+        let status_key = status.to_string();
         let response = op
             .get("responses")
-            .and_then(|r| r.get(status.to_string()))
+            .and_then(|r| r.get(&status_key))
             .ok_or_else(|| vec![format!("{method} {path} does not describe status {status}")])?;
-        let response = self.resolve(response).map_err(|e| vec![e])?;
-        let Some(schema) = response.pointer("/content/application~1json/schema") else {
+        let (response, resolved_at) = self.resolve(response).map_err(|e| vec![e])?;
+        let response_at = resolved_at.unwrap_or_else(|| {
+            ["paths", path, &method_key, "responses", &status_key]
+                .iter()
+                .map(|t| format!("/{}", escape_token(t)))
+                .collect()
+        });
+        if response
+            .pointer("/content/application~1json/schema")
+            .is_none()
+        {
             return if body.is_null() {
                 Ok(())
             } else {
@@ -111,190 +176,423 @@ impl Spec {
                     "{method} {path} {status} describes no JSON body"
                 )])
             };
-        };
-        self.check(schema, body)
+        }
+        let pointer = format!("{response_at}/content/application~1json/schema");
+        self.validate(Target::Document(&pointer), body)
     }
 
     /// Validates `value` against `schema`; all errors, each with the JSON path at fault.
+    /// `schema` is an OpenAPI schema: one of the description's (see [`Spec::schema`]) or any
+    /// other, whose `$ref`s point into the description.
     pub fn check(&self, schema: &Value, value: &Value) -> Result<(), Vec<String>> {
-        let mut errors = Vec::new();
-        self.walk(schema, value, "$", &mut errors, 0);
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(errors)
+        // A component schema is compiled where it stands; any other is compiled on its own.
+        let component = self
+            .doc
+            .pointer("/components/schemas")
+            .and_then(Value::as_object)
+            .and_then(|all| all.iter().find(|(_, s)| std::ptr::eq(*s, schema)));
+        match component {
+            Some((name, _)) => {
+                let pointer = format!("/components/schemas/{}", escape_token(name));
+                self.validate(Target::Document(&pointer), value)
+            }
+            None => self.validate(Target::Schema(schema), value),
         }
     }
 
-    fn walk(&self, schema: &Value, v: &Value, at: &str, errors: &mut Vec<String>, depth: usize) {
-        if depth > 64 {
-            errors.push(format!("{at}: schema nesting too deep"));
-            return;
-        }
-        let schema = match self.resolve(schema) {
-            Ok(s) => s,
-            Err(e) => {
-                errors.push(format!("{at}: {e}"));
-                return;
-            }
+    fn validate(&self, target: Target<'_>, value: &Value) -> Result<(), Vec<String>> {
+        let mut cache = self.lock();
+        let key = match target {
+            Target::Document(pointer) => format!("{DOC_URL}#{}", encode_fragment(pointer)),
+            Target::Schema(schema) => format!("schema:{schema}"),
         };
-        let Some(obj) = schema.as_object() else {
-            return;
-        };
-        if v.is_null() {
-            if obj.get("nullable").and_then(Value::as_bool) == Some(true)
-                || !obj.contains_key("type")
-                    && !obj.contains_key("allOf")
-                    && !obj.contains_key("$ref")
-                    && !obj.contains_key("oneOf")
-                    && !obj.contains_key("anyOf")
-            {
-                return;
-            }
-            errors.push(format!(
-                "{at}: null where the description does not allow it (nullable is not set)"
-            ));
-            return;
-        }
-        if let Some(all) = obj.get("allOf").and_then(Value::as_array) {
-            for s in all {
-                self.walk(s, v, at, errors, depth + 1);
-            }
-        }
-        for (key, need_one) in [("anyOf", false), ("oneOf", true)] {
-            if let Some(options) = obj.get(key).and_then(Value::as_array) {
-                let passing = options
-                    .iter()
-                    .filter(|s| {
-                        let mut e = Vec::new();
-                        self.walk(s, v, at, &mut e, depth + 1);
-                        e.is_empty()
-                    })
-                    .count();
-                if passing == 0 || (need_one && passing > 1) {
-                    errors.push(format!("{at}: matches {passing} of the {key} alternatives"));
-                }
-            }
-        }
-        if let Some(t) = obj.get("type").and_then(Value::as_str) {
-            let ok = match t {
-                "object" => v.is_object(),
-                "array" => v.is_array(),
-                "string" => v.is_string(),
-                "integer" => v.is_i64() || v.is_u64(),
-                "number" => v.is_number(),
-                "boolean" => v.is_boolean(),
-                _ => true,
-            };
-            if !ok {
-                errors.push(format!("{at}: expected {t}, found {}", kind(v)));
-                return;
-            }
-        }
-        if let Some(options) = obj.get("enum").and_then(Value::as_array)
-            && !options.contains(v)
-        {
-            errors.push(format!(
-                "{at}: {v} is not one of {}",
-                Value::Array(options.clone())
-            ));
-        }
-        if let Some(s) = v.as_str() {
-            if obj.get("format").and_then(Value::as_str) == Some("date-time")
-                && time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-                    .is_err()
-            {
-                errors.push(format!("{at}: '{s}' is not an RFC 3339 date-time"));
-            }
-            let len = s.chars().count() as u64;
-            if obj
-                .get("minLength")
-                .and_then(Value::as_u64)
-                .is_some_and(|m| len < m)
-            {
-                errors.push(format!("{at}: shorter than minLength"));
-            }
-            if obj
-                .get("maxLength")
-                .and_then(Value::as_u64)
-                .is_some_and(|m| len > m)
-            {
-                errors.push(format!("{at}: longer than maxLength"));
-            }
-        }
-        if let Some(n) = v.as_f64() {
-            if obj
-                .get("minimum")
-                .and_then(Value::as_f64)
-                .is_some_and(|m| n < m)
-            {
-                errors.push(format!("{at}: {n} is below the minimum"));
-            }
-            if obj
-                .get("maximum")
-                .and_then(Value::as_f64)
-                .is_some_and(|m| n > m)
-            {
-                errors.push(format!("{at}: {n} is above the maximum"));
-            }
-        }
-        if let Some(items) = v.as_array() {
-            let n = items.len() as u64;
-            if obj
-                .get("minItems")
-                .and_then(Value::as_u64)
-                .is_some_and(|m| n < m)
-            {
-                errors.push(format!("{at}: fewer items than minItems"));
-            }
-            if obj
-                .get("maxItems")
-                .and_then(Value::as_u64)
-                .is_some_and(|m| n > m)
-            {
-                errors.push(format!("{at}: more items than maxItems"));
-            }
-            if let Some(item_schema) = obj.get("items") {
-                for (i, item) in items.iter().enumerate() {
-                    self.walk(item_schema, item, &format!("{at}[{i}]"), errors, depth + 1);
-                }
-            }
-        }
-        if let Some(map) = v.as_object() {
-            let props = obj.get("properties").and_then(Value::as_object);
-            if let Some(required) = obj.get("required").and_then(Value::as_array) {
-                for r in required.iter().filter_map(Value::as_str) {
-                    if !map.contains_key(r) {
-                        errors.push(format!("{at}: required property '{r}' is missing"));
+        let index = match cache.index.get(&key) {
+            Some(&index) => index,
+            None => {
+                let mut compiler = compiler();
+                compiler
+                    .add_resource(DOC_URL, (*self.translated).clone())
+                    .map_err(|e| vec![format!("cannot add the description: {e:#}")])?;
+                let location = match target {
+                    Target::Document(_) => key.clone(),
+                    Target::Schema(schema) => {
+                        let url = format!("http://spec.invalid/schema/{}.json", cache.index.len());
+                        compiler
+                            .add_resource(&url, translate_schema(schema, DOC_URL))
+                            .map_err(|e| vec![format!("cannot add the schema: {e:#}")])?;
+                        url
                     }
-                }
+                };
+                let index = compiler
+                    .compile(&location, &mut cache.schemas)
+                    .map_err(|e| vec![format!("cannot compile {location}: {e:#}")])?;
+                cache.index.insert(key, index);
+                index
             }
-            let required: Vec<&str> = obj
-                .get("required")
-                .and_then(Value::as_array)
-                .map(|r| r.iter().filter_map(Value::as_str).collect())
-                .unwrap_or_default();
-            for (k, val) in map {
-                // An optional property sent as null counts as absent: SailPoint's own examples
-                // write absent values that way (see ../shared/specs/README.md).
-                if val.is_null() && !required.contains(&k.as_str()) {
-                    continue;
+        };
+        match cache.schemas.validate(value, index) {
+            Ok(()) => Ok(()),
+            Err(error) => {
+                let mut errors = Vec::new();
+                flatten(&error, value, &mut errors);
+                if errors.is_empty() {
+                    errors.push(format!("$: {error}"));
                 }
-                match props.and_then(|p| p.get(k)) {
-                    Some(s) => self.walk(s, val, &format!("{at}.{k}"), errors, depth + 1),
-                    None => match obj.get("additionalProperties") {
-                        Some(Value::Bool(false)) => {
-                            errors.push(format!("{at}: property '{k}' is not allowed"))
-                        }
-                        Some(s @ Value::Object(_)) => {
-                            self.walk(s, val, &format!("{at}.{k}"), errors, depth + 1)
-                        }
-                        _ => {}
-                    },
-                }
+                Err(errors)
             }
         }
     }
+
+    fn lock(&self) -> MutexGuard<'_, Cache> {
+        // A panic elsewhere while the lock was held leaves the cache consistent.
+        self.cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Target<'a> {
+    /// A JSON pointer into the description.
+    Document(&'a str),
+    /// A schema given on its own.
+    Schema(&'a Value),
+}
+
+fn compiler() -> Compiler {
+    let mut compiler = Compiler::new();
+    compiler.set_default_draft(Draft::V2020_12);
+    compiler.enable_format_assertions();
+    compiler.register_format(Format {
+        name: "int32",
+        func: |v| integer_in(v, i32::MIN.into(), i32::MAX.into()),
+    });
+    compiler.register_format(Format {
+        name: "int64",
+        func: |v| integer_in(v, i64::MIN.into(), i64::MAX.into()),
+    });
+    compiler
+}
+
+/// OpenAPI 3.0's `integer`: written without fraction or exponent, within the format's range.
+fn integer_in(v: &Value, min: i128, max: i128) -> Result<(), Box<dyn Error>> {
+    let Value::Number(n) = v else {
+        return Ok(());
+    };
+    let n = match (n.as_i64(), n.as_u64()) {
+        (Some(i), _) => i128::from(i),
+        (None, Some(u)) => i128::from(u),
+        (None, None) => Err("written with a fraction or an exponent")?,
+    };
+    if n < min || n > max {
+        Err(format!("outside {min}..={max}"))?;
+    }
+    Ok(())
+}
+
+// --- OpenAPI 3.0 → JSON Schema draft 2020-12 ---
+
+/// The whole description with every schema object translated; `$ref`s stay as written.
+fn translate_document(doc: &Value) -> Value {
+    let mut out = walk_document(doc);
+    if let Some(schemas) = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        && let Some(slot) = out.pointer_mut("/components/schemas")
+    {
+        *slot = Value::Object(
+            schemas
+                .iter()
+                .map(|(name, s)| (name.clone(), translate_schema(s, "")))
+                .collect(),
+        );
+    }
+    out
+}
+
+/// Outside schemas: a value under a `schema` key is a schema (parameters, media types,
+/// headers); examples and extensions are data, left alone.
+fn walk_document(v: &Value) -> Value {
+    match v {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let v = if k == "schema" && v.is_object() {
+                        translate_schema(v, "")
+                    } else if k == "example" || k == "examples" || k.starts_with("x-") {
+                        v.clone()
+                    } else {
+                        walk_document(v)
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(walk_document).collect()),
+        other => other.clone(),
+    }
+}
+
+const ANNOTATIONS: [&str; 9] = [
+    "example",
+    "examples",
+    "readOnly",
+    "writeOnly",
+    "discriminator",
+    "xml",
+    "externalDocs",
+    "deprecated",
+    "nullable",
+];
+
+/// Translates one OpenAPI 3.0 schema object. `base` is put before `$ref`s that start with `#`
+/// (empty when the schema stays inside the description).
+fn translate_schema(schema: &Value, base: &str) -> Value {
+    let Value::Object(map) = schema else {
+        return schema.clone();
+    };
+    let nullable = map.get("nullable").and_then(Value::as_bool) == Some(true);
+    if let Some(r) = map.get("$ref").and_then(Value::as_str) {
+        // OpenAPI 3.0: a reference's siblings are ignored.
+        let target = if r.starts_with('#') {
+            format!("{base}{r}")
+        } else {
+            r.to_owned()
+        };
+        let reference = json!({ "$ref": target });
+        return if nullable {
+            or_null(reference)
+        } else {
+            reference
+        };
+    }
+    let required: Vec<&str> = map
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let mut out = Map::new();
+    for (k, v) in map {
+        if ANNOTATIONS.contains(&k.as_str()) || k.starts_with("x-") {
+            continue;
+        }
+        let v = match (k.as_str(), v) {
+            ("properties", Value::Object(props)) => Value::Object(
+                props
+                    .iter()
+                    .map(|(name, s)| {
+                        let s = translate_schema(s, base);
+                        // An optional property sent as null counts as absent.
+                        let s = if required.contains(&name.as_str()) {
+                            s
+                        } else {
+                            or_null(s)
+                        };
+                        (name.clone(), s)
+                    })
+                    .collect(),
+            ),
+            ("items" | "additionalProperties" | "not", Value::Object(_)) => {
+                translate_schema(v, base)
+            }
+            ("allOf" | "anyOf" | "oneOf", Value::Array(parts)) => {
+                Value::Array(parts.iter().map(|s| translate_schema(s, base)).collect())
+            }
+            ("exclusiveMinimum" | "exclusiveMaximum", Value::Bool(_)) => continue,
+            _ => v.clone(),
+        };
+        out.insert(k.clone(), v);
+    }
+    // Draft 00's boolean exclusive bounds qualify minimum/maximum.
+    for (flag, bound) in [
+        ("exclusiveMinimum", "minimum"),
+        ("exclusiveMaximum", "maximum"),
+    ] {
+        if map.get(flag) == Some(&Value::Bool(true))
+            && let Some(n) = out.remove(bound)
+        {
+            out.insert(flag.into(), n);
+        }
+    }
+    if out.get("type").and_then(Value::as_str) == Some("integer") && !out.contains_key("format") {
+        out.insert("format".into(), "int64".into());
+    }
+    if !nullable {
+        return Value::Object(out);
+    }
+    if let Some(Value::Array(options)) = out.get_mut("enum")
+        && !options.contains(&Value::Null)
+    {
+        options.push(Value::Null);
+    }
+    match out.get("type") {
+        Some(Value::String(t)) => {
+            let t = Value::Array(vec![Value::String(t.clone()), "null".into()]);
+            out.insert("type".into(), t);
+            Value::Object(out)
+        }
+        None if ["allOf", "anyOf", "oneOf"]
+            .iter()
+            .any(|k| out.contains_key(*k)) =>
+        {
+            or_null(Value::Object(out))
+        }
+        _ => Value::Object(out),
+    }
+}
+
+fn or_null(schema: Value) -> Value {
+    json!({ "anyOf": [{ "type": "null" }, schema] })
+}
+
+// --- JSON pointers in URLs ---
+
+fn escape_token(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+/// Percent-encodes what may not stand in a URL fragment (boon decodes it back).
+fn encode_fragment(pointer: &str) -> String {
+    let mut out = String::with_capacity(pointer.len());
+    for c in pointer.chars() {
+        match c {
+            '%' | ' ' | '"' | '<' | '>' | '`' | '#' => out.push_str(&format!("%{:02X}", c as u32)),
+            c if c.is_control() => {
+                let mut buf = [0; 4];
+                for b in c.encode_utf8(&mut buf).bytes() {
+                    out.push_str(&format!("%{b:02X}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+// --- boon's error tree → one line per fault ---
+
+fn flatten(e: &ValidationError<'_, '_>, instance: &Value, out: &mut Vec<String>) {
+    let at = json_path(e);
+    match &e.kind {
+        ErrorKind::Group
+        | ErrorKind::Schema { .. }
+        | ErrorKind::Reference { .. }
+        | ErrorKind::AllOf
+        | ErrorKind::ContentSchema => {
+            for cause in &e.causes {
+                flatten(cause, instance, out);
+            }
+        }
+        ErrorKind::AnyOf | ErrorKind::OneOf(None) => {
+            // The `{type: null}` alternative added for `nullable` and optional properties
+            // says nothing useful about a value that is not null.
+            let causes: Vec<_> = e.causes.iter().filter(|c| !wants_only_null(c)).collect();
+            match causes.as_slice() {
+                [] => out.push(format!("{at}: {}", e.kind)),
+                [only] => flatten(only, instance, out),
+                several => {
+                    let keyword = if matches!(e.kind, ErrorKind::AnyOf) {
+                        "anyOf"
+                    } else {
+                        "oneOf"
+                    };
+                    let per_alternative: Vec<Vec<String>> = several
+                        .iter()
+                        .map(|c| {
+                            let mut lines = Vec::new();
+                            flatten(c, instance, &mut lines);
+                            lines
+                        })
+                        .collect();
+                    // A fault every alternative finds is a fault whichever one was meant.
+                    let common: Vec<String> = per_alternative[0]
+                        .iter()
+                        .filter(|line| per_alternative.iter().all(|a| a.contains(line)))
+                        .cloned()
+                        .collect();
+                    let rest: Vec<Vec<&String>> = per_alternative
+                        .iter()
+                        .map(|a| a.iter().filter(|l| !common.contains(l)).collect())
+                        .collect();
+                    let explained = !common.is_empty() && rest.iter().any(Vec::is_empty);
+                    out.extend(common);
+                    if !explained {
+                        let reasons: Vec<String> = rest
+                            .iter()
+                            .enumerate()
+                            .map(|(i, lines)| {
+                                let lines: Vec<&str> = lines.iter().map(|l| l.as_str()).collect();
+                                format!("#{i}: {}", lines.join("; "))
+                            })
+                            .collect();
+                        out.push(format!(
+                            "{at}: matches none of the {keyword} alternatives ({})",
+                            reasons.join(" | ")
+                        ));
+                    }
+                }
+            }
+        }
+        ErrorKind::OneOf(Some((i, j))) => out.push(format!(
+            "{at}: matches the oneOf alternatives #{i} and #{j}, where exactly one must match"
+        )),
+        ErrorKind::Type { want, .. } => {
+            let want: Vec<String> = want.iter().map(|t| t.to_string()).collect();
+            let found = instance_at(instance, e).map_or("nothing", kind);
+            out.push(format!(
+                "{at}: expected {}, found {found}",
+                want.join(" or ")
+            ));
+        }
+        ErrorKind::Enum { want } => {
+            let found = instance_at(instance, e).map_or_else(String::new, |v| v.to_string());
+            out.push(format!(
+                "{at}: {found} is not one of {}",
+                Value::Array(want.to_vec())
+            ));
+        }
+        ErrorKind::Required { want } => {
+            for name in want {
+                out.push(format!("{at}: required property '{name}' is missing"));
+            }
+        }
+        ErrorKind::AdditionalProperties { got } => {
+            for name in got {
+                out.push(format!("{at}: property '{name}' is not allowed"));
+            }
+        }
+        ErrorKind::Format { got, want, err } => {
+            out.push(format!("{at}: {got} is not a valid {want} ({err})"));
+        }
+        kind => out.push(format!("{at}: {kind}")),
+    }
+}
+
+fn wants_only_null(e: &ValidationError<'_, '_>) -> bool {
+    matches!(&e.kind, ErrorKind::Type { want, .. } if want.iter().eq([Type::Null]))
+}
+
+/// `$.messages[0].text` for the instance location `/messages/0/text`.
+fn json_path(e: &ValidationError<'_, '_>) -> String {
+    let mut at = String::from("$");
+    for token in &e.instance_location.tokens {
+        match token {
+            InstanceToken::Prop(name) => {
+                at.push('.');
+                at.push_str(name);
+            }
+            InstanceToken::Item(i) => at.push_str(&format!("[{i}]")),
+        }
+    }
+    at
+}
+
+fn instance_at<'v>(instance: &'v Value, e: &ValidationError<'_, '_>) -> Option<&'v Value> {
+    e.instance_location
+        .tokens
+        .iter()
+        .try_fold(instance, |v, token| match token {
+            InstanceToken::Prop(name) => v.get(name.as_ref()),
+            InstanceToken::Item(i) => v.get(*i),
+        })
 }
 
 fn kind(v: &Value) -> &'static str {
