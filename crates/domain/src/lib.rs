@@ -3,6 +3,7 @@
 //! data and pure functions, tested on its own.
 
 pub mod campaign;
+pub mod certification;
 mod client;
 pub mod filter;
 mod id;

@@ -310,7 +310,10 @@ pub struct Certification {
     pub decisions_total: i64,
     pub identities_completed: i64,
     pub identities_total: i64,
-    pub reassignment_comment: Option<String>,
+    /// The campaign, as the certification shows it.
+    pub campaign: crate::certification::CampaignRef,
+    /// Set when the certification was reassigned or created by a reassignment.
+    pub reassigned_from: Option<crate::certification::ReassignedFrom>,
     pub created: Timestamp,
     pub modified: Timestamp,
 }

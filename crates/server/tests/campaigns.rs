@@ -216,7 +216,10 @@ async fn a_campaign_from_creation_to_deletion() {
     let moved = moved.iter().find(|c| c.id == ada_cert.id).unwrap();
     assert_eq!(moved.reviewer_id, fixture_id(1, 3));
     assert_eq!(
-        moved.reassignment_comment.as_deref(),
+        moved
+            .reassigned_from
+            .as_ref()
+            .and_then(|r| r.comment.as_deref()),
         Some("ada is on leave")
     );
 

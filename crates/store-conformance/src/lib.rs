@@ -12,7 +12,9 @@ mod suite_auth;
 mod suite_campaigns;
 mod suite_closing;
 mod suite_jobs;
+mod suite_reassign;
 mod suite_reports;
+mod suite_reviews;
 
 pub use filters::{FILTER_CASES, FILTER_ROWS, filter_column};
 pub use fixture::{id as fixture_id, small_org};
@@ -21,7 +23,9 @@ pub use suite_auth::*;
 pub use suite_campaigns::*;
 pub use suite_closing::*;
 pub use suite_jobs::*;
+pub use suite_reassign::*;
 pub use suite_reports::*;
+pub use suite_reviews::*;
 
 /// Expands to one `#[tokio::test]` per conformance case. `$fresh` is an async expression giving
 /// `Option<(S, G)>`: a fresh store and a guard kept alive for the test (`None` skips the test).
@@ -57,6 +61,10 @@ macro_rules! conformance_tests {
             campaign_completes_with_its_last_sign_off,
             campaign_reports_of_each_type,
             campaign_report_spans_chunks,
+            reviews_certification_lists,
+            reviews_item_lists,
+            reviews_reassign_items,
+            reviews_tasks,
         );
     };
     (@cases $fresh:expr; $($case:ident),* $(,)?) => {

@@ -21,7 +21,11 @@ const COLUMNS: &str = "id, name, description, type, status, correlated_status, d
     alerts::text AS alerts, template_id, created_by, total_certifications, \
     completed_certifications, created_at, modified_at, generated_at, activated_at, completed_at";
 
-fn parse<T: std::str::FromStr>(r: &PgRow, col: &str, table: &'static str) -> Result<T, StoreError>
+pub(crate) fn parse<T: std::str::FromStr>(
+    r: &PgRow,
+    col: &str,
+    table: &'static str,
+) -> Result<T, StoreError>
 where
     T::Err: std::fmt::Display,
 {
@@ -30,7 +34,7 @@ where
         .map_err(|e| StoreError::corrupt(table, e))
 }
 
-fn int(r: &PgRow, col: &str) -> Result<i64, StoreError> {
+pub(crate) fn int(r: &PgRow, col: &str) -> Result<i64, StoreError> {
     r.try_get(col).map_err(db_err)
 }
 
@@ -165,6 +169,7 @@ pub(crate) async fn list(pool: &PgPool, q: &ListQuery) -> Result<Page<Campaign>,
             column: campaign_column,
             sort: campaign_sort_column,
             default_order: "created_at DESC, id DESC",
+            order: crate::queries::Order::IdTie,
             from_row: campaign_from_row,
         },
         q,
@@ -494,6 +499,9 @@ pub(crate) async fn reassign(
     now: Timestamp,
 ) -> Result<Vec<String>, StoreError> {
     let mut tx = pool.begin().await.map_err(db_err)?;
+    // The campaign row first, as sign-off, completion and item moves take it: certification
+    // rows are locked only under it, so none of them deadlocks with this.
+    campaign_status(&mut tx, campaign_id, true).await?;
     let reviewer = sqlx::query(
         "SELECT display_name, email FROM identities
          WHERE id = $1 AND active AND removed_at IS NULL",
@@ -572,7 +580,7 @@ pub(crate) async fn reassign(
     Ok(errors)
 }
 
-fn task_from_row(r: &PgRow) -> Result<CertificationTask, StoreError> {
+pub(crate) fn task_from_row(r: &PgRow) -> Result<CertificationTask, StoreError> {
     let t = "certification_tasks";
     Ok(CertificationTask {
         id: id(r, "id", t)?,
@@ -595,7 +603,8 @@ fn task_from_row(r: &PgRow) -> Result<CertificationTask, StoreError> {
     })
 }
 
-const TASK_COLUMNS: &str = "id, type, target_type, target_id, status, errors::text AS errors,
+pub(crate) const TASK_COLUMNS: &str =
+    "id, type, target_type, target_id, status, errors::text AS errors,
     reassignment_trails::text AS reassignment_trails, request::text AS request, requested_by,
     created_at, updated_at";
 
@@ -689,39 +698,17 @@ pub(crate) async fn certifications(
     pool: &PgPool,
     campaign: Id,
 ) -> Result<Vec<Certification>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT id, campaign_id, name, reviewer_id, reviewer_name, reviewer_email, phase, due,
-            signed_at, decisions_made, decisions_total, identities_completed, identities_total,
-            reassignment_comment, created_at, modified_at
-         FROM certifications WHERE campaign_id = $1 ORDER BY reviewer_name, id",
-    )
+    use crate::reviews::{CERTIFICATION_COLUMNS, certification_from_row};
+    use recert_store::certifications::CERTIFICATION_FROM;
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {CERTIFICATION_COLUMNS} FROM {CERTIFICATION_FROM}
+         WHERE c.campaign_id = $1 ORDER BY c.reviewer_name, c.id"
+    )))
     .bind(campaign.to_string())
     .fetch_all(pool)
     .await
     .map_err(db_err)?;
-    let t = "certifications";
-    rows.iter()
-        .map(|r| {
-            Ok(Certification {
-                id: id(r, "id", t)?,
-                campaign_id: id(r, "campaign_id", t)?,
-                name: text(r, "name")?,
-                reviewer_id: id(r, "reviewer_id", t)?,
-                reviewer_name: text(r, "reviewer_name")?,
-                reviewer_email: opt_text(r, "reviewer_email")?,
-                phase: parse(r, "phase", t)?,
-                due: opt_at(r, "due")?,
-                signed: opt_at(r, "signed_at")?,
-                decisions_made: int(r, "decisions_made")?,
-                decisions_total: int(r, "decisions_total")?,
-                identities_completed: int(r, "identities_completed")?,
-                identities_total: int(r, "identities_total")?,
-                reassignment_comment: opt_text(r, "reassignment_comment")?,
-                created: at(r, "created_at")?,
-                modified: at(r, "modified_at")?,
-            })
-        })
-        .collect()
+    rows.iter().map(certification_from_row).collect()
 }
 
 pub(crate) async fn items(pool: &PgPool, cert: Id) -> Result<Vec<ReviewItem>, StoreError> {

@@ -28,12 +28,21 @@ async fn phase(
     .transpose()
 }
 
-async fn recount(c: &mut PgConnection, cert: &str, now: Timestamp) -> Result<(), StoreError> {
+/// Recounts a certification's totals and progress from its items: each identity summary's
+/// items and decisions (rows that did not change are not rewritten), the certification's
+/// decisions and identities. Exact whatever moved in or out (a reassignment moves items).
+pub(crate) async fn recount(
+    c: &mut PgConnection,
+    cert: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
     sqlx::query(
-        "UPDATE certification_subjects s SET items_decided = (SELECT count(*) FROM review_items i
-            WHERE i.certification_id = s.certification_id AND i.subject_id = s.subject_id
-              AND i.decision IS NOT NULL)
-         WHERE s.certification_id = $1",
+        "UPDATE certification_subjects s SET items_total = n.total, items_decided = n.decided
+         FROM (SELECT i.subject_id, count(*) AS total,
+                      count(i.decision) AS decided
+               FROM review_items i WHERE i.certification_id = $1 GROUP BY i.subject_id) n
+         WHERE s.certification_id = $1 AND s.subject_id = n.subject_id
+           AND (s.items_total <> n.total OR s.items_decided <> n.decided)",
     )
     .bind(cert)
     .execute(&mut *c)
@@ -41,10 +50,11 @@ async fn recount(c: &mut PgConnection, cert: &str, now: Timestamp) -> Result<(),
     .map_err(db_err)?;
     sqlx::query(
         "UPDATE certifications SET
-            decisions_made = (SELECT count(*) FROM review_items
-                              WHERE certification_id = $1 AND decision IS NOT NULL),
-            identities_completed = (SELECT count(*) FROM certification_subjects
-                              WHERE certification_id = $1 AND items_decided = items_total),
+            (decisions_total, decisions_made) = (SELECT count(*), count(decision)
+                FROM review_items WHERE certification_id = $1),
+            (identities_total, identities_completed) = (SELECT count(*),
+                count(*) FILTER (WHERE items_decided = items_total)
+                FROM certification_subjects WHERE certification_id = $1),
             modified_at = $2
          WHERE id = $1",
     )

@@ -11,8 +11,10 @@ mod jobs;
 mod migrate;
 mod params;
 mod queries;
+mod reassign;
 mod remediation;
 mod reports;
+mod reviews;
 mod state;
 mod templates;
 pub mod testing;
@@ -21,6 +23,7 @@ pub use params::bind_params;
 
 use async_trait::async_trait;
 use recert_domain::campaign::{CampaignStatus, Decision};
+use recert_domain::certification::{AccessReviewItem, ReassignOutcome, ReassignRef, ReviewerRef};
 use recert_domain::review::{
     Campaign, CampaignSettings, CampaignTemplate, Certification, CertificationTask, DecideOutcome,
     DecisionWrite, DeliveryResult, Generation, GenerationReport, RemediationDetails,
@@ -389,6 +392,67 @@ impl Store for PostgresStore {
         now: Timestamp,
     ) -> Result<SignOffOutcome, StoreError> {
         decisions::sign_off(&self.pool, certification_id, now).await
+    }
+
+    async fn certifications(
+        &self,
+        reviewer: Option<Id>,
+        query: &ListQuery,
+    ) -> Result<Page<Certification>, StoreError> {
+        reviews::certifications(&self.pool, reviewer, query).await
+    }
+
+    async fn certification(&self, id: Id) -> Result<Option<Certification>, StoreError> {
+        reviews::certification(&self.pool, id).await
+    }
+
+    async fn access_review_items(
+        &self,
+        certification_id: Id,
+        access: Option<(&str, &[Id])>,
+        query: &ListQuery,
+    ) -> Result<Page<AccessReviewItem>, StoreError> {
+        reviews::access_review_items(&self.pool, certification_id, access, query).await
+    }
+
+    async fn item_permissions(
+        &self,
+        certification_id: Id,
+        item_id: Id,
+    ) -> Result<Option<Vec<recert_domain::Permission>>, StoreError> {
+        reviews::item_permissions(&self.pool, certification_id, item_id).await
+    }
+
+    async fn certification_reviewers(
+        &self,
+        certification_id: Id,
+        query: &ListQuery,
+    ) -> Result<Page<ReviewerRef>, StoreError> {
+        reviews::certification_reviewers(&self.pool, certification_id, query).await
+    }
+
+    async fn reassign_items(
+        &self,
+        certification_id: Id,
+        refs: &[ReassignRef],
+        to: Id,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<ReassignOutcome, StoreError> {
+        reassign::reassign_items(&self.pool, certification_id, refs, to, reason, now).await
+    }
+
+    async fn certification_tasks(
+        &self,
+        reviewer: Option<Id>,
+        pending_only: bool,
+        query: &ListQuery,
+    ) -> Result<Page<CertificationTask>, StoreError> {
+        reviews::certification_tasks(&self.pool, reviewer, pending_only, query).await
+    }
+
+    async fn create_task(&self, task: &CertificationTask, job: &NewJob) -> Result<(), StoreError> {
+        reviews::create_task(&self.pool, task, job).await
     }
 
     async fn due_remediations(

@@ -24,6 +24,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0004_campaigns",
         include_str!("../migrations/0004_campaigns.sql"),
     ),
+    (
+        5,
+        "0005_reviews",
+        include_str!("../migrations/0005_reviews.sql"),
+    ),
 ];
 
 /// Any constant works as long as only recert's migrations use it.

@@ -327,7 +327,70 @@ pub(crate) struct Listing<T> {
     pub column: fn(&str) -> Option<recert_store::sql::Column>,
     pub sort: fn(&str) -> Option<&'static str>,
     pub default_order: &'static str,
+    pub order: Order,
     pub from_row: fn(&PgRow) -> Result<T, StoreError>,
+}
+
+/// How a listing sorts, and which unique column breaks ties so that pages are stable.
+#[derive(Clone, Copy)]
+pub(crate) enum Order {
+    /// [`recert_store::campaigns::order_by`]: ties broken by the table's `id`.
+    IdTie,
+    /// [`recert_store::certifications::order_by`] with this tie column (NULLs last ascending).
+    Tie(&'static str),
+    /// Like `Tie`, and a page first picks its keys (the tie column) over narrow rows, counting
+    /// them all on the way when the total is asked for, then reads the full rows of those keys
+    /// only. Thousands of rows filtered or sorted by a joined column are sorted as keys (a
+    /// large offset does not spill every column to disk), a joined table only the columns
+    /// show is joined for the page's rows only (the planner drops an unused LEFT JOIN), and
+    /// rows are filtered once, not once more to count them.
+    KeysFirst(&'static str),
+}
+
+/// A value of a listing's fixed condition.
+pub(crate) enum Arg {
+    Text(String),
+    Texts(Vec<String>),
+}
+
+/// A listing's fixed condition (the certification whose items are listed, ...): SQL fragments
+/// ANDed before the caller's filter, with parameters of their own numbered from `$1`.
+#[derive(Default)]
+pub(crate) struct Base {
+    conds: Vec<String>,
+    args: Vec<Arg>,
+}
+
+impl Base {
+    /// Binds a value; returns its placeholder.
+    pub fn param(&mut self, a: Arg) -> String {
+        self.args.push(a);
+        format!("${}", self.args.len())
+    }
+
+    /// Adds a condition (values only through [`Base::param`]).
+    pub fn and(&mut self, cond: impl Into<String>) {
+        self.conds.push(cond.into());
+    }
+
+    /// The statement with the condition's values, then the filter's. Not kept prepared: a
+    /// listing's statement changes with its filter, and a plan made once for any values (which
+    /// PostgreSQL switches to after a few runs) does not see how many rows one certification
+    /// has, and went from milliseconds to hundreds of them on a big one.
+    fn bind<'q>(
+        &self,
+        q: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+        values: &[recert_store::sql::SqlValue],
+    ) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+        let mut q = q.persistent(false);
+        for a in &self.args {
+            q = match a {
+                Arg::Text(s) => q.bind(s.clone()),
+                Arg::Texts(v) => q.bind(v.clone()),
+            };
+        }
+        crate::params::bind_params(q, values)
+    }
 }
 
 /// One page of a collection: the filter rendered with bound parameters, the total when asked.
@@ -336,45 +399,108 @@ pub(crate) async fn page<T>(
     l: &Listing<T>,
     q: &recert_store::ListQuery,
 ) -> Result<recert_store::Page<T>, StoreError> {
-    use crate::params::bind_params;
+    page_in(pool, l, &Base::default(), q).await
+}
+
+/// One page of the rows of a collection that `base` keeps.
+pub(crate) async fn page_in<T>(
+    pool: &PgPool,
+    l: &Listing<T>,
+    base: &Base,
+    q: &recert_store::ListQuery,
+) -> Result<recert_store::Page<T>, StoreError> {
     use recert_store::sql::{Placeholder, render};
-    let (cond, values) = match &q.filter {
-        Some(f) => {
-            render(f, &l.column, Placeholder::Dollar, 1).map_err(|e| StoreError::Database(e.0))?
-        }
-        None => ("TRUE".to_owned(), Vec::new()),
+    let first = base.args.len() + 1;
+    let mut conds = base.conds.clone();
+    let mut values = Vec::new();
+    if let Some(f) = &q.filter {
+        let (cond, v) = render(f, &l.column, Placeholder::Dollar, first)
+            .map_err(|e| StoreError::Database(e.0))?;
+        conds.push(format!("({cond})"));
+        values = v;
+    }
+    let cond = if conds.is_empty() {
+        "TRUE".to_owned()
+    } else {
+        conds.join(" AND ")
     };
-    let total = if q.paging.count {
+    let count = || async {
         let sql = format!("SELECT count(*) FROM {} WHERE {cond}", l.table);
-        let row = bind_params(sqlx::query(AssertSqlSafe(sql)), &values)
+        let row = base
+            .bind(sqlx::query(AssertSqlSafe(sql)), &values)
             .fetch_one(pool)
             .await
             .map_err(db_err)?;
-        Some(row.try_get::<i64, _>(0).map_err(db_err)? as u64)
-    } else {
-        None
+        Ok::<_, StoreError>(row.try_get::<i64, _>(0).map_err(db_err)? as u64)
     };
     if q.paging.limit == 0 {
+        let total = if q.paging.count {
+            Some(count().await?)
+        } else {
+            None
+        };
         return Ok(recert_store::Page {
             items: Vec::new(),
             total,
         });
     }
-    let order = recert_store::campaigns::order_by(&q.sorters, l.sort, l.default_order);
-    let n = values.len();
-    let sql = format!(
-        "SELECT {} FROM {} WHERE {cond} {order} LIMIT ${} OFFSET ${}",
-        l.columns,
-        l.table,
-        n + 1,
-        n + 2
-    );
-    let rows = bind_params(sqlx::query(AssertSqlSafe(sql)), &values)
+    let (order, keys_first) = match l.order {
+        Order::IdTie => (
+            recert_store::campaigns::order_by(&q.sorters, l.sort, l.default_order),
+            None,
+        ),
+        Order::Tie(tie) => (
+            recert_store::certifications::order_by(&q.sorters, l.sort, l.default_order, tie),
+            None,
+        ),
+        Order::KeysFirst(key) => (
+            recert_store::certifications::order_by(&q.sorters, l.sort, l.default_order, key),
+            Some(key),
+        ),
+    };
+    let n = first + values.len();
+    let (columns, table, m) = (l.columns, l.table, n + 1);
+    let (sql, counted) = match keys_first {
+        // The keys of the page over narrow rows (counting them all on the way when asked),
+        // then the full rows of those keys, in the same order (the tie makes it total).
+        Some(key) => {
+            let total = if q.paging.count {
+                ", count(*) OVER () AS page_total"
+            } else {
+                ""
+            };
+            let sql = format!(
+                "SELECT {columns}{} FROM {table} JOIN (SELECT {key} AS page_key{total}
+                    FROM {table} WHERE {cond} {order} LIMIT ${n} OFFSET ${m}) page
+                    ON page.page_key = {key}
+                 {order}",
+                if q.paging.count {
+                    ", page.page_total"
+                } else {
+                    ""
+                }
+            );
+            (sql, q.paging.count)
+        }
+        None => (
+            format!("SELECT {columns} FROM {table} WHERE {cond} {order} LIMIT ${n} OFFSET ${m}"),
+            false,
+        ),
+    };
+    let rows = base
+        .bind(sqlx::query(AssertSqlSafe(sql)), &values)
         .bind(i64::from(q.paging.limit))
         .bind(q.paging.offset.min(i64::MAX as u64) as i64)
         .fetch_all(pool)
         .await
         .map_err(db_err)?;
+    let total = match (q.paging.count, counted, rows.first()) {
+        (false, _, _) => None,
+        (true, true, Some(r)) => Some(r.try_get::<i64, _>("page_total").map_err(db_err)? as u64),
+        // Nothing matched at all, or the page is past the end: only then count on its own.
+        (true, true, None) if q.paging.offset == 0 => Some(0),
+        (true, _, _) => Some(count().await?),
+    };
     let items = rows.iter().map(l.from_row).collect::<Result<_, _>>()?;
     Ok(recert_store::Page { items, total })
 }

@@ -112,6 +112,7 @@ pub(crate) async fn list(
             column: template_column,
             sort: template_sort_column,
             default_order: "created_at DESC, id DESC",
+            order: crate::queries::Order::IdTie,
             from_row,
         },
         q,

@@ -526,7 +526,7 @@ pub(crate) fn reassign(
     Ok(errors)
 }
 
-fn task_from_row(r: &Row<'_>) -> rusqlite::Result<CertificationTask> {
+pub(crate) fn task_from_row(r: &Row<'_>) -> rusqlite::Result<CertificationTask> {
     let t: String = r.get(1)?;
     let target: String = r.get(2)?;
     let status: String = r.get(4)?;
@@ -634,37 +634,18 @@ pub(crate) fn certifications(
     c: &Connection,
     campaign: Id,
 ) -> Result<Vec<Certification>, StoreError> {
+    use crate::reviews::{CERTIFICATION_COLUMNS, certification_from_row};
+    use recert_store::certifications::CERTIFICATION_FROM;
     let mut stmt = c
-        .prepare(
-            "SELECT id, campaign_id, name, reviewer_id, reviewer_name, reviewer_email, phase, due,
-                signed_at, decisions_made, decisions_total, identities_completed, identities_total,
-                reassignment_comment, created_at, modified_at
-             FROM certifications WHERE campaign_id = ?1 ORDER BY reviewer_name, id",
-        )
+        .prepare(&format!(
+            "SELECT {CERTIFICATION_COLUMNS} FROM {CERTIFICATION_FROM}
+             WHERE c.campaign_id = ?1 ORDER BY c.reviewer_name, c.id"
+        ))
         .map_err(db_err)?;
-    stmt.query_map([campaign.to_string()], |r| {
-        Ok(Certification {
-            id: get_id(r, 0)?,
-            campaign_id: get_id(r, 1)?,
-            name: r.get(2)?,
-            reviewer_id: get_id(r, 3)?,
-            reviewer_name: r.get(4)?,
-            reviewer_email: r.get(5)?,
-            phase: parsed(r, 6)?,
-            due: get_opt_ts(r, 7)?,
-            signed: get_opt_ts(r, 8)?,
-            decisions_made: r.get(9)?,
-            decisions_total: r.get(10)?,
-            identities_completed: r.get(11)?,
-            identities_total: r.get(12)?,
-            reassignment_comment: r.get(13)?,
-            created: get_ts(r, 14)?,
-            modified: get_ts(r, 15)?,
-        })
-    })
-    .map_err(db_err)?
-    .collect::<Result<Vec<_>, _>>()
-    .map_err(db_err)
+    stmt.query_map([campaign.to_string()], certification_from_row)
+        .map_err(db_err)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(db_err)
 }
 
 pub(crate) fn items(c: &Connection, cert: Id) -> Result<Vec<ReviewItem>, StoreError> {

@@ -27,22 +27,26 @@ fn phase(c: &Connection, cert: &str) -> Result<Option<(CertificationPhase, Strin
     .transpose()
 }
 
-/// Recounts a certification's progress from its items.
+/// Recounts a certification's totals and progress from its items: each identity summary's
+/// items and decisions, and the certification's decisions and identities. Exact whatever moved
+/// in or out (a reassignment moves items between certifications).
 pub(crate) fn recount(c: &Connection, cert: &str, now: &str) -> Result<(), StoreError> {
     c.execute(
-        "UPDATE certification_subjects SET items_decided = (SELECT count(*) FROM review_items i
-            WHERE i.certification_id = certification_subjects.certification_id
-              AND i.subject_id = certification_subjects.subject_id AND i.decision IS NOT NULL)
-         WHERE certification_id = ?1",
+        "UPDATE certification_subjects SET items_total = x.n, items_decided = x.d
+         FROM (SELECT subject_id, count(*) AS n, count(decision) AS d FROM review_items
+               WHERE certification_id = ?1 GROUP BY subject_id) AS x
+         WHERE certification_subjects.certification_id = ?1
+           AND certification_subjects.subject_id = x.subject_id",
         [cert],
     )
     .map_err(db_err)?;
     c.execute(
         "UPDATE certifications SET
-            decisions_made = (SELECT count(*) FROM review_items
-                              WHERE certification_id = ?1 AND decision IS NOT NULL),
-            identities_completed = (SELECT count(*) FROM certification_subjects
-                              WHERE certification_id = ?1 AND items_decided = items_total),
+            (decisions_total, decisions_made) = (SELECT count(*), count(decision)
+                FROM review_items WHERE certification_id = ?1),
+            (identities_total, identities_completed) = (SELECT count(*),
+                count(CASE WHEN items_decided = items_total THEN 1 END)
+                FROM certification_subjects WHERE certification_id = ?1),
             modified_at = ?2
          WHERE id = ?1",
         params![cert, now],

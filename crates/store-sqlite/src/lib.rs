@@ -16,6 +16,7 @@ mod pool;
 mod queries;
 mod remediation;
 mod reports;
+mod reviews;
 mod state;
 mod templates;
 
@@ -24,6 +25,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use recert_domain::campaign::{CampaignStatus, Decision};
+use recert_domain::certification::{AccessReviewItem, ReassignOutcome, ReassignRef, ReviewerRef};
 use recert_domain::review::{
     Campaign, CampaignSettings, CampaignTemplate, Certification, CertificationTask, DecideOutcome,
     DecisionWrite, DeliveryResult, Generation, GenerationReport, RemediationDetails,
@@ -503,6 +505,83 @@ impl Store for SqliteStore {
     ) -> Result<SignOffOutcome, StoreError> {
         self.write(move |c| decisions::sign_off(c, certification_id, now))
             .await
+    }
+
+    async fn certifications(
+        &self,
+        reviewer: Option<Id>,
+        query: &ListQuery,
+    ) -> Result<Page<Certification>, StoreError> {
+        let q = query.clone();
+        self.read(move |c| reviews::certifications(c, reviewer, &q))
+            .await
+    }
+
+    async fn certification(&self, id: Id) -> Result<Option<Certification>, StoreError> {
+        self.read(move |c| reviews::certification(c, id)).await
+    }
+
+    async fn access_review_items(
+        &self,
+        certification_id: Id,
+        access: Option<(&str, &[Id])>,
+        query: &ListQuery,
+    ) -> Result<Page<AccessReviewItem>, StoreError> {
+        let access = access.map(|(t, ids)| (t.to_owned(), ids.to_vec()));
+        let q = query.clone();
+        self.read(move |c| {
+            let access = access.as_ref().map(|(t, ids)| (t.as_str(), ids.as_slice()));
+            reviews::access_review_items(c, certification_id, access, &q)
+        })
+        .await
+    }
+
+    async fn item_permissions(
+        &self,
+        certification_id: Id,
+        item_id: Id,
+    ) -> Result<Option<Vec<recert_domain::Permission>>, StoreError> {
+        self.read(move |c| reviews::item_permissions(c, certification_id, item_id))
+            .await
+    }
+
+    async fn certification_reviewers(
+        &self,
+        certification_id: Id,
+        query: &ListQuery,
+    ) -> Result<Page<ReviewerRef>, StoreError> {
+        let q = query.clone();
+        self.read(move |c| reviews::certification_reviewers(c, certification_id, &q))
+            .await
+    }
+
+    async fn reassign_items(
+        &self,
+        certification_id: Id,
+        refs: &[ReassignRef],
+        to: Id,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<ReassignOutcome, StoreError> {
+        let (refs, reason) = (refs.to_vec(), reason.to_owned());
+        self.write(move |c| reviews::reassign_items(c, certification_id, &refs, to, &reason, now))
+            .await
+    }
+
+    async fn certification_tasks(
+        &self,
+        reviewer: Option<Id>,
+        pending_only: bool,
+        query: &ListQuery,
+    ) -> Result<Page<CertificationTask>, StoreError> {
+        let q = query.clone();
+        self.read(move |c| reviews::certification_tasks(c, reviewer, pending_only, &q))
+            .await
+    }
+
+    async fn create_task(&self, task: &CertificationTask, job: &NewJob) -> Result<(), StoreError> {
+        let (t, j) = (task.clone(), job.clone());
+        self.write(move |c| reviews::create_task(c, &t, &j)).await
     }
 
     async fn due_remediations(

@@ -23,6 +23,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0004_campaigns",
         include_str!("../migrations/0004_campaigns.sql"),
     ),
+    (
+        5,
+        "0005_reviews",
+        include_str!("../migrations/0005_reviews.sql"),
+    ),
 ];
 
 pub(crate) fn run(conn: &mut Connection) -> Result<Vec<String>, StoreError> {

@@ -328,29 +328,59 @@ pub(crate) struct Listing<T> {
     pub from_row: fn(&Row<'_>) -> rusqlite::Result<T>,
 }
 
+/// What narrows a listing before its filter: a fixed condition with its own parameters
+/// (`?1` to `?n`, in `params`), and the unique column that breaks ties between sorted rows.
+pub(crate) struct Within {
+    /// A SQL condition over the listing's table, e.g. `i.certification_id = ?1`.
+    pub cond: String,
+    pub params: Vec<rusqlite::types::Value>,
+    /// A unique, qualified column (`i.id`): sorted pages order by it last, so they are stable
+    /// and unambiguous over joins.
+    pub tie: &'static str,
+}
+
 /// One page of a collection: the filter rendered with bound parameters, the total when asked.
 pub(crate) fn page<T>(
     c: &Connection,
     l: &Listing<T>,
     q: &recert_store::ListQuery,
 ) -> Result<recert_store::Page<T>, StoreError> {
+    page_within(c, l, None, q)
+}
+
+/// [`page`] narrowed by `within`; the filter's parameters follow its own.
+pub(crate) fn page_within<T>(
+    c: &Connection,
+    l: &Listing<T>,
+    within: Option<&Within>,
+    q: &recert_store::ListQuery,
+) -> Result<recert_store::Page<T>, StoreError> {
     use recert_store::sql::{Placeholder, render};
     use rusqlite::params_from_iter;
     use rusqlite::types::Value;
-    let (cond, vals) = match &q.filter {
-        Some(f) => {
-            render(f, &l.column, Placeholder::Question, 1).map_err(|e| StoreError::Database(e.0))?
-        }
+    let mut args: Vec<Value> = within.map(|w| w.params.clone()).unwrap_or_default();
+    let (filter, vals) = match &q.filter {
+        Some(f) => render(f, &l.column, Placeholder::Question, args.len() + 1)
+            .map_err(|e| StoreError::Database(e.0))?,
         None => ("1 = 1".to_owned(), Vec::new()),
     };
-    let args = crate::params::sql_params(&vals);
+    args.extend(crate::params::sql_params(&vals));
+    let cond = match within {
+        Some(w) => format!("({}) AND {filter}", w.cond),
+        None => filter,
+    };
     let total = if q.paging.count {
+        // Counting the ties of a subquery SQLite does not flatten (`LIMIT -1`) lets it leave
+        // out the LEFT JOINs that neither the filter nor the result needs.
+        let sql = match within {
+            Some(w) => format!(
+                "SELECT count(*) FROM (SELECT {} FROM {} WHERE {cond} LIMIT -1)",
+                w.tie, l.table
+            ),
+            None => format!("SELECT count(*) FROM {} WHERE {cond}", l.table),
+        };
         let n: i64 = c
-            .query_row(
-                &format!("SELECT count(*) FROM {} WHERE {cond}", l.table),
-                params_from_iter(args.iter()),
-                |r| r.get(0),
-            )
+            .query_row(&sql, params_from_iter(args.iter()), |r| r.get(0))
             .map_err(db_err)?;
         Some(n as u64)
     } else {
@@ -362,22 +392,35 @@ pub(crate) fn page<T>(
             total,
         });
     }
-    let order = recert_store::campaigns::order_by(&q.sorters, l.sort, l.default_order);
+    let order = match within {
+        Some(w) => {
+            recert_store::certifications::order_by(&q.sorters, l.sort, l.default_order, w.tie)
+        }
+        None => recert_store::campaigns::order_by(&q.sorters, l.sort, l.default_order),
+    };
     let n = args.len();
-    let mut all = args;
-    all.push(Value::Integer(i64::from(q.paging.limit)));
-    all.push(Value::Integer(q.paging.offset.min(i64::MAX as u64) as i64));
-    let mut stmt = c
-        .prepare(&format!(
-            "SELECT {} FROM {} WHERE {cond} {order} LIMIT ?{} OFFSET ?{}",
+    args.push(Value::Integer(i64::from(q.paging.limit)));
+    args.push(Value::Integer(q.paging.offset.min(i64::MAX as u64) as i64));
+    let (limit, offset) = (n + 1, n + 2);
+    let sql = match within {
+        // The page's keys first, sorted on what the filter and sorters need; then the wide
+        // rows of those keys only, not of every row the sort went through.
+        Some(w) => format!(
+            "SELECT {} FROM {} WHERE {tie} IN (SELECT {tie} FROM {} WHERE {cond} {order}
+                LIMIT ?{limit} OFFSET ?{offset}) {order}",
             l.columns,
             l.table,
-            n + 1,
-            n + 2
-        ))
-        .map_err(db_err)?;
+            l.table,
+            tie = w.tie,
+        ),
+        None => format!(
+            "SELECT {} FROM {} WHERE {cond} {order} LIMIT ?{limit} OFFSET ?{offset}",
+            l.columns, l.table,
+        ),
+    };
+    let mut stmt = c.prepare(&sql).map_err(db_err)?;
     let items = stmt
-        .query_map(params_from_iter(all.iter()), l.from_row)
+        .query_map(params_from_iter(args.iter()), l.from_row)
         .map_err(db_err)?
         .collect::<Result<Vec<_>, _>>()
         .map_err(db_err)?;

@@ -3,6 +3,7 @@
 //! holds the one behaviour suite both must pass.
 
 pub mod campaigns;
+pub mod certifications;
 mod error;
 mod plan;
 pub mod reports;
@@ -10,6 +11,7 @@ pub mod sql;
 
 use async_trait::async_trait;
 use recert_domain::campaign::{CampaignStatus, Decision};
+use recert_domain::certification::{AccessReviewItem, ReassignOutcome, ReassignRef, ReviewerRef};
 use recert_domain::review::{
     Campaign, CampaignSettings, CampaignTemplate, Certification, CertificationTask, DecideOutcome,
     DecisionWrite, DeliveryResult, Generation, GenerationReport, RemediationDetails,
@@ -308,6 +310,73 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         certification_id: Id,
         now: Timestamp,
     ) -> Result<SignOffOutcome, StoreError>;
+
+    // ---- the reviewer's API ----
+
+    /// Certifications by the endpoint's filter (`id`, `campaign.id`, `phase`, `completed`),
+    /// sorters (`name`, `due`, `signed`) and page; only `reviewer`'s when given. Unsorted lists
+    /// come by due date, then name.
+    async fn certifications(
+        &self,
+        reviewer: Option<Id>,
+        query: &ListQuery,
+    ) -> Result<Page<Certification>, StoreError>;
+
+    async fn certification(&self, id: Id) -> Result<Option<Certification>, StoreError>;
+
+    /// A certification's review items with their snapshots, by the endpoint's filter and
+    /// sorters (see [`campaigns::item_column`]); `access` keeps only items for those access
+    /// ids of that type (`ENTITLEMENT`, `ACCESS_PROFILE`, `ROLE`). Unsorted lists come in id
+    /// order.
+    async fn access_review_items(
+        &self,
+        certification_id: Id,
+        access: Option<(&str, &[Id])>,
+        query: &ListQuery,
+    ) -> Result<Page<AccessReviewItem>, StoreError>;
+
+    /// The permissions of an item's entitlement as the campaign captured them; `None` when
+    /// the item is not in the certification.
+    async fn item_permissions(
+        &self,
+        certification_id: Id,
+        item_id: Id,
+    ) -> Result<Option<Vec<recert_domain::Permission>>, StoreError>;
+
+    /// A certification's reviewer(s), by filter (`id`, `name`, `email`), sorters (`name`,
+    /// `email`) and page.
+    async fn certification_reviewers(
+        &self,
+        certification_id: Id,
+        query: &ListQuery,
+    ) -> Result<Page<ReviewerRef>, StoreError>;
+
+    /// Moves the items `refs` name from an ACTIVE certification to `to`'s certification in the
+    /// same campaign (created when `to` has none, with the reassignment recorded), all or
+    /// nothing; moved items lose their decisions (the new reviewer decides), and both
+    /// certifications' counters are recounted.
+    async fn reassign_items(
+        &self,
+        certification_id: Id,
+        refs: &[ReassignRef],
+        to: Id,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<ReassignOutcome, StoreError>;
+
+    /// Certification tasks by filter (`id`, `targetId`, `type`) and page, oldest first;
+    /// `pending_only` keeps QUEUED and IN_PROGRESS ones; `reviewer` keeps the tasks about that
+    /// reviewer's certifications.
+    async fn certification_tasks(
+        &self,
+        reviewer: Option<Id>,
+        pending_only: bool,
+        query: &ListQuery,
+    ) -> Result<Page<CertificationTask>, StoreError>;
+
+    /// Stores a task (a `REASSIGN` task of the reviewer API) with the job that carries it out,
+    /// in one transaction.
+    async fn create_task(&self, task: &CertificationTask, job: &NewJob) -> Result<(), StoreError>;
 
     // ---- remediation ----
 
