@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod campaigns;
+pub mod certifications;
 pub mod clients;
 pub mod demo;
 pub mod import;

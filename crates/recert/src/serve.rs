@@ -108,6 +108,12 @@ pub(crate) async fn run(cfg: &Config, args: ServeArgs) -> Result<()> {
     for kind in recert_core::reports::REPORT_JOB_KINDS {
         runner = runner.handle(kind, report_jobs.clone());
     }
+    let certifications =
+        recert_core::certifications::Certifications::new(store.clone(), clock.clone());
+    let review_jobs = certifications.jobs();
+    for kind in recert_core::certifications::REVIEW_JOB_KINDS {
+        runner = runner.handle(kind, review_jobs.clone());
+    }
     runner = runner.handle(
         recert_core::remediation::DELIVER,
         Arc::new(recert_core::remediation::RemediationJobs(
@@ -144,6 +150,7 @@ pub(crate) async fn run(cfg: &Config, args: ServeArgs) -> Result<()> {
         auth: Arc::new(auth),
         limiter,
         campaigns,
+        certifications,
         remediation,
     };
     recert_server::serve(listener, state, stopped(stop_rx)).await?;

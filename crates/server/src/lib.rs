@@ -3,12 +3,14 @@
 
 mod caller;
 mod campaigns;
+mod certifications;
 pub mod error;
 mod health;
 mod oauth;
 mod remediation;
 mod reports;
 mod request_log;
+mod review_json;
 mod templates;
 mod wire;
 
@@ -36,6 +38,7 @@ pub struct AppState {
     /// `None` when rate limiting is configured off.
     pub limiter: Option<Arc<RateLimiter>>,
     pub campaigns: Campaigns,
+    pub certifications: recert_core::certifications::Certifications,
     pub remediation: recert_core::remediation::Remediation,
 }
 
@@ -57,6 +60,10 @@ pub fn routes() -> Router<AppState> {
         .nest("/campaigns/v1", reports::campaign_routes())
         .nest("/v3/reports", reports::file_routes())
         .nest("/reports/v1", reports::file_routes())
+        .nest("/v3/certifications", certifications::routes())
+        .nest("/certifications/v1", certifications::routes())
+        .nest("/v3/certification-tasks", certifications::task_routes())
+        .nest("/certification-tasks/v1", certifications::task_routes())
         .nest("/v3/campaign-templates", templates::routes())
         .nest("/campaign-templates/v1", templates::routes())
         .nest("/remediation/v1", remediation::routes())

@@ -120,6 +120,11 @@ pub async fn app_with(
     for kind in recert_core::reports::REPORT_JOB_KINDS {
         runner = runner.handle(kind, reports.jobs());
     }
+    let certifications =
+        recert_core::certifications::Certifications::new(store.clone(), shared_clock.clone());
+    for kind in recert_core::certifications::REVIEW_JOB_KINDS {
+        runner = runner.handle(kind, certifications.jobs());
+    }
     let remediation = recert_core::remediation::Remediation::new(
         store.clone(),
         shared_clock.clone(),
@@ -138,6 +143,7 @@ pub async fn app_with(
         auth: Arc::new(auth),
         limiter: limit.map(|l| Arc::new(RateLimiter::new(l))),
         campaigns,
+        certifications,
         remediation: remediation.clone(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
