@@ -238,6 +238,33 @@ const ROUTES: &[Route] = &[
         path: "/reports/v1/0000000000000000000000000000abcd",
         by_role: [404, 404, 404, 404, 403],
     },
+    // The reviewer's API: admins and REPORT_ADMIN read every certification, a client bound to
+    // an identity (the USER client here) its own; an OPERATOR without an identity reaches none.
+    // Every route on a real certification, own and foreign, is in certifications.rs.
+    Route {
+        path: "/v3/certifications",
+        by_role: [200, 200, 403, 200, 200],
+    },
+    Route {
+        path: "/certifications/v1?reviewer-identity=me",
+        by_role: [400, 400, 403, 400, 200],
+    },
+    Route {
+        path: "/v3/certifications/0000000000000000000000000000abcd",
+        by_role: [404, 404, 403, 404, 404],
+    },
+    Route {
+        path: "/certifications/v1/0000000000000000000000000000abcd/access-review-items",
+        by_role: [404, 404, 403, 404, 404],
+    },
+    Route {
+        path: "/v3/certification-tasks",
+        by_role: [200, 200, 403, 200, 200],
+    },
+    Route {
+        path: "/certification-tasks/v1/0000000000000000000000000000abcd",
+        by_role: [404, 404, 403, 404, 404],
+    },
 ];
 
 fn assert_401(what: &str, status: StatusCode, headers: &reqwest::header::HeaderMap, body: &Value) {
