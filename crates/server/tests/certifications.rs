@@ -664,9 +664,38 @@ async fn clients_without_a_reviewer_identity_or_admin_role_reach_nothing() {
     assert!(error_text(&e).contains("bound to an identity"), "{e}");
 }
 
+/// The description's path template of a concrete path of either form.
+fn spec_path(path: &str) -> String {
+    let path = path.split('?').next().unwrap();
+    let path = path
+        .strip_prefix("/v3")
+        .map(str::to_owned)
+        .unwrap_or_else(|| path.replacen("/v1", "", 1));
+    let parts: Vec<&str> = path.split('/').collect();
+    let permissions = path.ends_with("/permissions");
+    let mut ids = 0;
+    parts
+        .iter()
+        .map(|p| {
+            if p.len() == 32 && p.bytes().all(|b| b.is_ascii_hexdigit()) {
+                ids += 1;
+                match (permissions, ids) {
+                    (true, 1) => "{certificationId}".to_owned(),
+                    (true, _) => "{itemId}".to_owned(),
+                    _ => "{id}".to_owned(),
+                }
+            } else {
+                (*p).to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 /// Every reviewer route, as each role, on the reviewer's own certification and on another
-/// reviewer's. Writes carry a body the core refuses after the authorization check (an unknown
-/// item), so a `400` shows the caller got past it and a `403` that it did not.
+/// reviewer's; every answer, success or refusal, validated against SailPoint's description.
+/// Writes carry a body the core refuses after the authorization check (an unknown item), so a
+/// `400` shows the caller got past it and a `403` that it did not.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_reviewer_route_by_role() {
     let app = app(None).await;
@@ -820,6 +849,12 @@ async fn every_reviewer_route_by_role() {
         for ((role, token), want) in roles.iter().zip(&tokens).zip(want) {
             let (s, _, b) = app.send(method.clone(), &path, token, body.clone()).await;
             assert_eq!(s.as_u16(), want, "{method} {path} as {role}: {b}");
+            valid(
+                &method.as_str().to_ascii_lowercase(),
+                &spec_path(&path),
+                want,
+                &b,
+            );
             if want >= 400 {
                 assert_eq!(b["trackingId"].as_str().unwrap().len(), 32, "{b}");
                 assert!(!error_text(&b).is_empty(), "{b}");
