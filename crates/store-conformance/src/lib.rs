@@ -7,6 +7,7 @@
 
 mod filters;
 mod fixture;
+mod item_keys;
 mod suite;
 mod suite_auth;
 mod suite_campaigns;
@@ -18,6 +19,7 @@ mod suite_reviews;
 
 pub use filters::{FILTER_CASES, FILTER_ROWS, filter_column};
 pub use fixture::{id as fixture_id, small_org};
+pub use item_keys::{ITEMS_BEFORE_KEYS, KEYS_CERTIFICATION, items_before_keys_are_filled_in};
 pub use suite::*;
 pub use suite_auth::*;
 pub use suite_campaigns::*;
@@ -63,6 +65,7 @@ macro_rules! conformance_tests {
             campaign_report_spans_chunks,
             reviews_certification_lists,
             reviews_item_lists,
+            reviews_item_keys_follow_generation_and_moves,
             reviews_reassign_items,
             reviews_tasks,
         );

@@ -27,7 +27,11 @@ pub(crate) fn admin() -> recert_core::auth::Principal {
     }
 }
 
-fn new_campaign(t: CampaignType, config: serde_json::Value, clock: &ManualClock) -> NewCampaign {
+pub(crate) fn new_campaign(
+    t: CampaignType,
+    config: serde_json::Value,
+    clock: &ManualClock,
+) -> NewCampaign {
     NewCampaign {
         name: format!("{t} review"),
         description: Some("quarterly".into()),

@@ -10,7 +10,9 @@ use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
 use recert_domain::campaign::{CampaignType, CertificationPhase, CommentRequirement, Decision};
-use recert_domain::certification::{AccessReviewItem, ReviewerRef};
+use recert_domain::certification::{
+    AccessReviewItem, ReassignKind, ReassignOutcome, ReassignRef, ReviewerRef,
+};
 use recert_domain::filter::{Paging, Sorter, parse};
 use recert_domain::review::{
     Campaign, Certification, CorrelatedStatus, DecisionWrite, SignOffOutcome,
@@ -20,7 +22,7 @@ use recert_store::{ListQuery, Store};
 use serde_json::json;
 
 use crate::fixture::id;
-use crate::suite_campaigns::{World, admin, world};
+use crate::suite_campaigns::{World, admin, new_campaign, world};
 
 /// A query: an optional filter, sorters (`field`, descending) and a page.
 pub(crate) fn query(
@@ -581,4 +583,293 @@ pub async fn reviews_item_lists<S: Store + Clone>(store: &S) {
     assert_eq!(perms(bob.id, role.id).await, Some(vec![]));
     assert_eq!(perms(ada.id, ledger.id).await, None);
     assert_eq!(perms(bob.id, Id::generate()).await, None);
+}
+
+/// How two names compare when every collation agrees: by bytes, ignoring case, and ignoring
+/// case, spaces and punctuation all give the same answer (`None` otherwise, or when equal).
+fn collation_free(a: &str, b: &str) -> Option<Ordering> {
+    let folded = |s: &str| s.to_lowercase();
+    let letters = |s: &str| -> String {
+        s.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let o = a.cmp(b);
+    (o != Ordering::Equal && folded(a).cmp(&folded(b)) == o && letters(a).cmp(&letters(b)) == o)
+        .then_some(o)
+}
+
+/// The names an item shows, by the field that filters and sorts on them.
+fn shown(field: &str, i: &AccessReviewItem) -> Option<String> {
+    let source = |t: &str| {
+        (i.access_type == t)
+            .then(|| i.access.as_ref().and_then(|a| a.source_name.clone()))
+            .flatten()
+    };
+    match field {
+        "access.name" => Some(i.access_name.clone()),
+        "identitySummary.name" => Some(i.identity_name.clone()),
+        "entitlement.sourceName" => source("ENTITLEMENT"),
+        "accessProfile.sourceName" => source("ACCESS_PROFILE"),
+        _ => unreachable!("{field}"),
+    }
+}
+
+/// Filters and sorters on the names a certification's items show (the access's or account's
+/// name, the identity's, the access's source) find and order the items by exactly those
+/// names: what the store keeps to filter and sort on agrees with what it shows.
+pub(crate) async fn assert_item_keys(store: &dyn Store, cert: Id, what: &str) {
+    let every = store
+        .access_review_items(cert, None, &all())
+        .await
+        .unwrap()
+        .items;
+    assert!(!every.is_empty(), "{what}: no items");
+    let every_id: BTreeSet<Id> = every.iter().map(|i| i.id).collect();
+    for field in [
+        "access.name",
+        "identitySummary.name",
+        "entitlement.sourceName",
+        "accessProfile.sourceName",
+    ] {
+        // `eq` (which ignores case) on each name shown finds the items showing it.
+        let names: BTreeSet<String> = every.iter().filter_map(|i| shown(field, i)).collect();
+        for name in &names {
+            let f = format!(r#"{field} eq "{name}""#);
+            let page = store
+                .access_review_items(cert, None, &filtered(&f))
+                .await
+                .unwrap();
+            let want: Vec<Id> = every
+                .iter()
+                .filter(|i| {
+                    shown(field, i).is_some_and(|n| n.to_lowercase() == name.to_lowercase())
+                })
+                .map(|i| i.id)
+                .collect();
+            assert_eq!(ids(&page.items, |i| i.id), want, "{what}: {f}");
+            assert_eq!(page.total, Some(want.len() as u64), "{what}: {f}");
+        }
+        // Sorted both ways: every item once, each name in one run, ties by id, no name last
+        // ascending and first descending, names in order wherever collations agree.
+        for desc in [false, true] {
+            let q = query(None, &[(field, desc)], (250, 0));
+            let page = store.access_review_items(cert, None, &q).await.unwrap();
+            let got: Vec<(Option<String>, Id)> =
+                page.items.iter().map(|i| (shown(field, i), i.id)).collect();
+            let context = format!("{what}: {field} descending={desc}: {got:?}");
+            assert_eq!(
+                got.iter().map(|g| g.1).collect::<BTreeSet<_>>(),
+                every_id,
+                "{context}"
+            );
+            assert_eq!(got.len(), every.len(), "{context}");
+            let mut runs = BTreeSet::new();
+            for (n, pair) in got.windows(2).enumerate() {
+                let ((a, ia), (b, ib)) = (&pair[0], &pair[1]);
+                if n == 0 {
+                    runs.insert(a.clone());
+                }
+                if a == b {
+                    assert!(ia < ib, "{context}: ties by id");
+                    continue;
+                }
+                assert!(runs.insert(b.clone()), "{context}: {b:?} in one run");
+                match (a, b) {
+                    (None, Some(_)) => assert!(desc, "{context}: none last ascending"),
+                    (Some(_), None) => assert!(!desc, "{context}: none first descending"),
+                    (Some(x), Some(y)) => {
+                        if let Some(o) = collation_free(x, y) {
+                            let want = if desc {
+                                Ordering::Greater
+                            } else {
+                                Ordering::Less
+                            };
+                            assert_eq!(o, want, "{context}: {x:?} then {y:?}");
+                        }
+                    }
+                    (None, None) => unreachable!(),
+                }
+            }
+        }
+    }
+}
+
+/// After generating each type of campaign, and after items move between reviewers, the items
+/// are found and ordered by the access and identity names they show.
+pub async fn reviews_item_keys_follow_generation_and_moves<S: Store + Clone>(store: &S) {
+    let w = world(store, Some(id(1, 1))).await;
+    let check = |k: Campaign, what: &'static str| {
+        let w = &w;
+        async move {
+            let certs = w.certs(&k).await;
+            assert!(!certs.is_empty(), "{what}: {:?}", k.alerts);
+            for c in certs {
+                assert_item_keys(w.store.as_ref(), c.id, &format!("{what}, {}", c.name)).await;
+            }
+        }
+    };
+    let manager = w.create(CampaignType::Manager, json!({})).await;
+    check(manager.clone(), "MANAGER").await;
+    // cyd's own access goes up to bob.
+    let k = w
+        .create(
+            CampaignType::Search,
+            json!({"searchCampaignInfo": {"type": "IDENTITY",
+                "identityIds": [id(1, 3).to_string(), id(1, 2).to_string()],
+                "reviewer": {"type": "IDENTITY", "id": id(1, 3).to_string()}}}),
+        )
+        .await;
+    check(k, "SEARCH of identities").await;
+    let k = w
+        .create(
+            CampaignType::Search,
+            json!({"searchCampaignInfo": {"type": "ACCESS",
+                "query": "attributes.department eq \"sales\" and active eq true",
+                "accessConstraints": [{"type": "ENTITLEMENT", "operator": "SELECTED",
+                    "ids": [id(4, 1).to_string(), id(4, 3).to_string()]}]}}),
+        )
+        .await;
+    check(k, "SEARCH of access").await;
+    let k = w
+        .create(
+            CampaignType::SourceOwner,
+            json!({"sourceOwnerCampaignInfo": {"sourceIds": [id(2, 1).to_string(), id(2, 2).to_string()]}}),
+        )
+        .await;
+    check(k, "SOURCE_OWNER").await;
+    // Uncorrelated accounts: the account is both the identity and the access.
+    let mut nc = new_campaign(
+        CampaignType::SourceOwner,
+        json!({"sourceOwnerCampaignInfo": {"sourceIds": [id(2, 2).to_string()]}}),
+        &w.clock,
+    );
+    nc.correlated_status = CorrelatedStatus::Uncorrelated;
+    let p = admin();
+    let u = w
+        .campaigns
+        .create(p.campaign_creator().unwrap(), nc)
+        .await
+        .unwrap();
+    w.run_jobs().await;
+    let u = w.store.campaign(u.id).await.unwrap().unwrap();
+    let account = items(&w, w.certs(&u).await[0].id, &all()).await;
+    assert_eq!(
+        (
+            account[0].access_type.as_str(),
+            account[0].access_name.as_str(),
+            account[0].identity_name.as_str()
+        ),
+        ("ACCOUNT", "svc-batch", "svc-batch")
+    );
+    check(u, "SOURCE_OWNER of uncorrelated accounts").await;
+    let k = w
+        .create(
+            CampaignType::RoleComposition,
+            json!({"roleCompositionCampaignInfo": {"roleIds": [id(6, 1).to_string()]}}),
+        )
+        .await;
+    check(k, "ROLE_COMPOSITION").await;
+
+    // Moves: dave's item to cyd (a new certification), cyd's items to ada (an existing one).
+    w.campaigns
+        .activate(p.campaign_creator().unwrap(), manager.id, None)
+        .await
+        .unwrap();
+    w.run_jobs().await;
+    let certs = w.certs(&manager).await;
+    let bob = certs.iter().find(|c| c.reviewer_id == id(1, 2)).unwrap();
+    let ada = certs.iter().find(|c| c.reviewer_id == id(1, 1)).unwrap();
+    let dave = items(
+        &w,
+        bob.id,
+        &filtered(r#"identitySummary.name eq "dave leaver""#),
+    )
+    .await;
+    assert_eq!(dave.len(), 1);
+    let now = w.clock.now();
+    let moved = w
+        .store
+        .reassign_items(
+            bob.id,
+            &[ReassignRef {
+                id: dave[0].id,
+                kind: ReassignKind::Item,
+            }],
+            id(1, 3),
+            "on leave",
+            now,
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(moved, ReassignOutcome::Moved { created: true, .. }),
+        "{moved:?}"
+    );
+    let moved = w
+        .store
+        .reassign_items(
+            bob.id,
+            &[ReassignRef {
+                id: id(1, 3),
+                kind: ReassignKind::IdentitySummary,
+            }],
+            id(1, 1),
+            "on leave",
+            now,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        moved,
+        ReassignOutcome::Moved {
+            to_certification: ada.id,
+            created: false,
+            items: 4
+        }
+    );
+    // bob has nothing left; ada has bob and cyd, cyd has dave.
+    assert!(items(&w, bob.id, &all()).await.is_empty());
+    let ada_items = items(&w, ada.id, &all()).await;
+    let names: BTreeSet<&str> = ada_items.iter().map(|i| i.identity_name.as_str()).collect();
+    assert_eq!(names, BTreeSet::from(["bob manager", "cyd worker"]));
+    let page = w
+        .store
+        .access_review_items(
+            ada.id,
+            None,
+            &query(
+                Some(r#"access.name sw "sales""#),
+                &[("identitySummary.name", true)],
+                (250, 0),
+            ),
+        )
+        .await
+        .unwrap();
+    let got: Vec<(&str, &str)> = page
+        .items
+        .iter()
+        .map(|i| (i.identity_name.as_str(), i.access_name.as_str()))
+        .collect();
+    let mut want: Vec<(&str, &str)> = ada_items
+        .iter()
+        .filter(|i| i.access_name.to_lowercase().starts_with("sales"))
+        .map(|i| (i.identity_name.as_str(), i.access_name.as_str()))
+        .collect();
+    want.sort_by(|a, b| b.0.cmp(a.0));
+    assert_eq!(
+        got.iter().map(|g| g.0).collect::<Vec<_>>(),
+        want.iter().map(|g| g.0).collect::<Vec<_>>()
+    );
+    let certs = w.certs(&manager).await;
+    assert!(certs.iter().any(|c| c.reviewer_id == id(1, 3)));
+    for c in certs.iter().filter(|c| c.id != bob.id) {
+        assert_item_keys(
+            w.store.as_ref(),
+            c.id,
+            &format!("after the moves, {}", c.name),
+        )
+        .await;
+    }
 }

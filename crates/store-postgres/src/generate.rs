@@ -355,7 +355,10 @@ pub(crate) async fn generate(
             FROM (SELECT DISTINCT reviewer_id FROM s) d)
          SELECT s.reviewer_id, s.subject_id, s.items,
             $1 || lpad(to_hex(n.n), 16, '0') AS cert_id,
-            $2 || lpad(to_hex(s.first_seq), 16, '0') AS summary_id
+            $2 || lpad(to_hex(s.first_seq), 16, '0') AS summary_id,
+            coalesce((SELECT display_name FROM identities WHERE id = s.subject_id),
+                     (SELECT name FROM roles WHERE id = s.subject_id),
+                     (SELECT name FROM accounts WHERE id = s.subject_id), '') AS name
          FROM s JOIN n USING (reviewer_id)"
             .into(),
         vec![Arg::Text(cert_prefix), Arg::Text(summary_prefix)],
@@ -387,25 +390,29 @@ pub(crate) async fn generate(
     exec(
         &mut tx,
         "INSERT INTO certification_subjects (id, certification_id, subject_id, name, items_total)
-         SELECT s.summary_id, s.cert_id, s.subject_id,
-            coalesce((SELECT display_name FROM identities WHERE id = s.subject_id),
-                     (SELECT name FROM roles WHERE id = s.subject_id),
-                     (SELECT name FROM accounts WHERE id = s.subject_id), ''),
-            s.items
+         SELECT s.summary_id, s.cert_id, s.subject_id, s.name, s.items
          FROM gen_subjects s",
     )
     .await?;
+    // The snapshot first: the items copy their access's name and source from it.
+    snapshot(&mut tx, &cid).await?;
+
+    // Each item carries the names it is filtered and sorted by (its access's, or its
+    // account's, the source's, the summary's), joined from the small tables of the campaign's
+    // access and summaries.
     report.items = sqlx::query(
         "INSERT INTO review_items (id, certification_id, campaign_id, summary_id, subject_id,
             access_type, access_id, account_id, assignment_id, account_name,
             account_native_identity, account_source_id, account_disabled, account_locked,
-            new_access)
+            new_access, access_name, source_name, subject_name)
          SELECT $1 || lpad(to_hex(g.seq), 16, '0'), s.cert_id, $2, s.summary_id, g.subject_id,
             g.access_type, g.access_id, g.account_id, g.assignment_id, g.account_name,
             g.account_native_identity, g.account_source_id, g.account_disabled, g.account_locked,
-            coalesce($3::timestamptz IS NOT NULL AND g.first_seen > $3::timestamptz, FALSE)
+            coalesce($3::timestamptz IS NOT NULL AND g.first_seen > $3::timestamptz, FALSE),
+            coalesce(n.name, g.account_name), n.source_name, s.name
          FROM gen_items g
-         JOIN gen_subjects s ON s.reviewer_id = g.reviewer_id AND s.subject_id = g.subject_id",
+         JOIN gen_subjects s ON s.reviewer_id = g.reviewer_id AND s.subject_id = g.subject_id
+         LEFT JOIN gen_names n ON n.access_type = g.access_type AND n.access_id = g.access_id",
     )
     .bind(item_prefix)
     .bind(&cid)
@@ -414,8 +421,6 @@ pub(crate) async fn generate(
     .await
     .map_err(db_err)?
     .rows_affected();
-
-    snapshot(&mut tx, &cid).await?;
 
     let alerts_text: String =
         sqlx::query_scalar("SELECT alerts::text FROM campaigns WHERE id = $1")
@@ -534,8 +539,13 @@ async fn snapshot(c: &mut PgConnection, cid: &str) -> Result<(), StoreError> {
             i.lifecycle_state, i.attributes
          FROM identities i
          WHERE i.id IN (SELECT subject_id FROM gen_subjects UNION SELECT reviewer_id FROM gen_certs)",
+        // The names the items copy, keyed as the items refer to them.
+        "CREATE TEMP TABLE gen_names ON COMMIT DROP AS
+         SELECT access_type, access_id, name, source_name FROM campaign_access
+         WHERE campaign_id = $1",
     ] {
         exec_args(c, sql.into(), vec![Arg::Text(cid.to_owned())]).await?;
     }
+    exec(c, "ANALYZE gen_names").await?;
     Ok(())
 }

@@ -29,6 +29,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0005_reviews",
         include_str!("../migrations/0005_reviews.sql"),
     ),
+    (
+        6,
+        "0006_item_keys",
+        include_str!("../migrations/0006_item_keys.sql"),
+    ),
 ];
 
 /// Any constant works as long as only recert's migrations use it.

@@ -338,13 +338,16 @@ pub(crate) enum Order {
     IdTie,
     /// [`recert_store::certifications::order_by`] with this tie column (NULLs last ascending).
     Tie(&'static str),
-    /// Like `Tie`, and a page first picks its keys (the tie column) over narrow rows, counting
-    /// them all on the way when the total is asked for, then reads the full rows of those keys
-    /// only. Thousands of rows filtered or sorted by a joined column are sorted as keys (a
-    /// large offset does not spill every column to disk), a joined table only the columns
-    /// show is joined for the page's rows only (the planner drops an unused LEFT JOIN), and
+    /// Like `Tie`, and a page first picks its keys (the tie column `key`) from the narrow
+    /// `from` (the listing's table without the joins only its columns need), counting them all
+    /// on the way when the total is asked for, then reads the full rows of those keys only.
+    /// Thousands of rows are filtered and sorted as keys of one table (a large offset does not
+    /// spill every column to disk), the joined tables are read for the page's rows only, and
     /// rows are filtered once, not once more to count them.
-    KeysFirst(&'static str),
+    KeysFirst {
+        key: &'static str,
+        from: &'static str,
+    },
 }
 
 /// A value of a listing's fixed condition.
@@ -424,8 +427,12 @@ pub(crate) async fn page_in<T>(
     } else {
         conds.join(" AND ")
     };
+    let counted_from = match l.order {
+        Order::KeysFirst { from, .. } => from,
+        Order::IdTie | Order::Tie(_) => l.table,
+    };
     let count = || async {
-        let sql = format!("SELECT count(*) FROM {} WHERE {cond}", l.table);
+        let sql = format!("SELECT count(*) FROM {counted_from} WHERE {cond}");
         let row = base
             .bind(sqlx::query(AssertSqlSafe(sql)), &values)
             .fetch_one(pool)
@@ -453,9 +460,9 @@ pub(crate) async fn page_in<T>(
             recert_store::certifications::order_by(&q.sorters, l.sort, l.default_order, tie),
             None,
         ),
-        Order::KeysFirst(key) => (
+        Order::KeysFirst { key, from } => (
             recert_store::certifications::order_by(&q.sorters, l.sort, l.default_order, key),
-            Some(key),
+            Some((key, from)),
         ),
     };
     let n = first + values.len();
@@ -463,7 +470,7 @@ pub(crate) async fn page_in<T>(
     let (sql, counted) = match keys_first {
         // The keys of the page over narrow rows (counting them all on the way when asked),
         // then the full rows of those keys, in the same order (the tie makes it total).
-        Some(key) => {
+        Some((key, from)) => {
             let total = if q.paging.count {
                 ", count(*) OVER () AS page_total"
             } else {
@@ -471,7 +478,7 @@ pub(crate) async fn page_in<T>(
             };
             let sql = format!(
                 "SELECT {columns}{} FROM {table} JOIN (SELECT {key} AS page_key{total}
-                    FROM {table} WHERE {cond} {order} LIMIT ${n} OFFSET ${m}) page
+                    FROM {from} WHERE {cond} {order} LIMIT ${n} OFFSET ${m}) page
                     ON page.page_key = {key}
                  {order}",
                 if q.paging.count {

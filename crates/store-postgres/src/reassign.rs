@@ -281,7 +281,8 @@ pub(crate) async fn reassign_items(
 
     let item_ids: Vec<String> = items.keys().cloned().collect();
     let moved = sqlx::query(
-        "UPDATE review_items i SET certification_id = $2, summary_id = t.id, decision = NULL,
+        "UPDATE review_items i SET certification_id = $2, summary_id = t.id,
+            subject_name = t.name, decision = NULL,
             comments = NULL, proposed_end_date = NULL, decided_by = NULL, decided_at = NULL
          FROM certification_subjects t
          WHERE i.certification_id = $1 AND i.id = ANY($3)

@@ -10,8 +10,8 @@ use recert_domain::certification::{
 use recert_domain::review::{Certification, CertificationTask, CorrelatedStatus};
 use recert_domain::{Id, NewJob, Permission};
 use recert_store::certifications::{
-    CERTIFICATION_FROM, ITEM_FROM, certification_column, certification_sort_column, item_column,
-    item_sort_column, reviewer_column, reviewer_sort_column, task_column,
+    CERTIFICATION_FROM, ITEM_FROM, ITEM_KEYS_FROM, certification_column, certification_sort_column,
+    item_column, item_sort_column, reviewer_column, reviewer_sort_column, task_column,
 };
 use recert_store::{ListQuery, Page, StoreError};
 use sqlx::postgres::PgRow;
@@ -192,18 +192,15 @@ pub(crate) async fn access_review_items(
     access: Option<(&str, &[Id])>,
     q: &ListQuery,
 ) -> Result<Page<AccessReviewItem>, StoreError> {
-    // A plain first page walks the certification's items in id order and stops at the page's
-    // end. Anything else (a filter, sorters, a total) visits every item of the certification:
-    // then the page's keys come first over narrow rows, and the summaries are said to be the
-    // certification's too, so that the planner joins its few hundred summaries rather than
-    // looking each up (or reading every summary of every campaign).
+    // A plain first page walks the certification's items in id order, joining as it goes, and
+    // stops at the page's end. Anything else (a filter, sorters, a total) visits every item of
+    // the certification: then the page's keys are picked from review_items alone (every
+    // filterable and sortable field is a column of the item), and only the page's rows are
+    // joined to their summary and access snapshot.
     let plain = q.filter.is_none() && q.sorters.is_empty() && !q.paging.count;
     let mut base = Base::default();
     let p = base.param(Arg::Text(cert.to_string()));
     base.and(format!("i.certification_id = {p}"));
-    if !plain {
-        base.and(format!("s.certification_id = {p}"));
-    }
     if let Some((access_type, ids)) = access {
         let t = base.param(Arg::Text(access_type.to_owned()));
         let x = base.param(Arg::Texts(id_texts(ids)));
@@ -218,7 +215,10 @@ pub(crate) async fn access_review_items(
         order: if plain {
             Order::Tie("i.id")
         } else {
-            Order::KeysFirst("i.id")
+            Order::KeysFirst {
+                key: "i.id",
+                from: ITEM_KEYS_FROM,
+            }
         },
         from_row: item_from_row,
     };

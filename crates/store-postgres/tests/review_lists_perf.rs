@@ -51,25 +51,39 @@ FROM (VALUES ('ENTITLEMENT', 'a100000000000000', 30000), ('ACCESS_PROFILE', 'a20
     LATERAL generate_series(1, t.count) n;
 INSERT INTO review_items (id, certification_id, campaign_id, summary_id, subject_id,
     access_type, access_id, account_id, account_name, account_native_identity,
-    account_source_id, account_disabled, account_locked, new_access, decision, decided_at)
-SELECT '1000000000000000' || lpad(to_hex(seq), 16, '0'),
-    'c000000000000000' || lpad(to_hex(c), 16, '0'), '0000000000000000000000000000000a',
-    'b000000000000000' || lpad(to_hex(c * 1000 + s), 16, '0'),
-    'd000000000000000' || lpad(to_hex(c * 1000 + s), 16, '0'), t,
+    account_source_id, account_disabled, account_locked, new_access, decision, decided_at,
+    access_name, source_name, subject_name)
+SELECT y.id, y.certification_id, y.campaign_id, y.summary_id, y.subject_id, y.access_type,
+    y.access_id, y.account_id, y.account_name, y.account_native_identity, y.account_source_id,
+    FALSE, FALSE, y.new_access, y.decision, y.decided_at,
+    COALESCE(a.name, y.account_name), a.source_name, s.name
+FROM (
+SELECT seq, '1000000000000000' || lpad(to_hex(seq), 16, '0') AS id,
+    'c000000000000000' || lpad(to_hex(c), 16, '0') AS certification_id,
+    '0000000000000000000000000000000a' AS campaign_id,
+    'b000000000000000' || lpad(to_hex(c * 1000 + s), 16, '0') AS summary_id,
+    'd000000000000000' || lpad(to_hex(c * 1000 + s), 16, '0') AS subject_id, t AS access_type,
     CASE t WHEN 'ENTITLEMENT' THEN 'a100000000000000'
             || lpad(to_hex(1 + (c * 150 + floor(3000 * random() ^ 2)::bigint) % 30000), 16, '0')
         WHEN 'ACCESS_PROFILE' THEN 'a200000000000000' || lpad(to_hex(1 + seq % 3000), 16, '0')
         WHEN 'ROLE' THEN 'a300000000000000' || lpad(to_hex(1 + seq % 1000), 16, '0')
-        ELSE 'ac00000000000000' || lpad(to_hex(seq), 16, '0') END,
-    CASE WHEN t IN ('ENTITLEMENT', 'ACCOUNT') THEN 'ac00000000000000' || lpad(to_hex(seq), 16, '0') END,
-    'acct' || seq, 'CN=acct' || seq, 'f000000000000000' || lpad(to_hex(seq % 40), 16, '0'),
-    FALSE, FALSE, seq % 17 = 0,
-    CASE WHEN seq % 3 = 0 THEN 'APPROVE' END, CASE WHEN seq % 3 = 0 THEN now() END
+        ELSE 'ac00000000000000' || lpad(to_hex(seq), 16, '0') END AS access_id,
+    CASE WHEN t IN ('ENTITLEMENT', 'ACCOUNT') THEN 'ac00000000000000' || lpad(to_hex(seq), 16, '0')
+        END AS account_id,
+    'acct' || seq AS account_name, 'CN=acct' || seq AS account_native_identity,
+    'f000000000000000' || lpad(to_hex(seq % 40), 16, '0') AS account_source_id,
+    seq % 17 = 0 AS new_access,
+    CASE WHEN seq % 3 = 0 THEN 'APPROVE' END AS decision,
+    CASE WHEN seq % 3 = 0 THEN now() END AS decided_at
 FROM (SELECT c, s, ((c - 1) * 400 + (s - 1)) * 25 + k AS seq,
         CASE WHEN k <= 20 THEN 'ENTITLEMENT' WHEN k <= 22 THEN 'ACCESS_PROFILE'
              WHEN k <= 23 THEN 'ROLE' ELSE 'ACCOUNT' END AS t
       FROM generate_series(1, 200) c, generate_series(1, 400) s, generate_series(1, 25) k) x
-ORDER BY seq;
+) y
+LEFT JOIN campaign_access a ON a.campaign_id = y.campaign_id AND a.access_type = y.access_type
+    AND a.access_id = y.access_id
+JOIN certification_subjects s ON s.id = y.summary_id
+ORDER BY y.seq;
 UPDATE certification_subjects s SET items_decided = n.d
 FROM (SELECT summary_id, count(decision) AS d FROM review_items GROUP BY summary_id) n
 WHERE n.summary_id = s.id;
@@ -136,6 +150,10 @@ async fn a_page_of_a_big_certification() {
             ),
         ),
         (
+            "by identity desc",
+            query(None, &[("identitySummary.name", true)], 0, true),
+        ),
+        (
             "identity prefix, by identity desc",
             query(
                 Some(r#"identitySummary.name sw "identity 1""#),
@@ -159,6 +177,15 @@ async fn a_page_of_a_big_certification() {
                 Some(r#"access.type eq "ENTITLEMENT""#),
                 &[("entitlement.sourceName", false)],
                 5000,
+                true,
+            ),
+        ),
+        (
+            "entitlement source prefix",
+            query(
+                Some(r#"entitlement.sourceName sw "Source 1""#),
+                &[],
+                0,
                 true,
             ),
         ),

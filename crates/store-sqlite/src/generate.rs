@@ -219,7 +219,8 @@ fn candidates(scope: &Scope) -> Result<(String, Vec<Value>), StoreError> {
 const GEN_TABLES: &str = "DROP TABLE IF EXISTS temp.gen_items;
     DROP TABLE IF EXISTS temp.gen_certs;
     DROP TABLE IF EXISTS temp.gen_subjects;
-    DROP TABLE IF EXISTS temp.gen_access;";
+    DROP TABLE IF EXISTS temp.gen_access;
+    DROP TABLE IF EXISTS temp.gen_names;";
 
 pub(crate) fn generate(
     c: &mut Connection,
@@ -350,7 +351,7 @@ fn generate_in(c: &mut Connection, g: &Generation) -> Result<Option<GenerationRe
     tx.execute_batch(
         "CREATE TEMP TABLE gen_subjects (reviewer_id TEXT NOT NULL, subject_id TEXT NOT NULL,
             items INTEGER NOT NULL, first_seq INTEGER NOT NULL, cert_id TEXT, summary_id TEXT,
-            PRIMARY KEY (reviewer_id, subject_id)) WITHOUT ROWID;
+            name TEXT, PRIMARY KEY (reviewer_id, subject_id)) WITHOUT ROWID;
          INSERT INTO temp.gen_subjects (reviewer_id, subject_id, items, first_seq)
             SELECT reviewer_id, subject_id, count(*), min(seq) FROM temp.gen_items
             WHERE reviewer_id <> '' GROUP BY reviewer_id, subject_id;
@@ -367,11 +368,17 @@ fn generate_in(c: &mut Connection, g: &Generation) -> Result<Option<GenerationRe
         "generation step"
     );
     let (cert_prefix, summary_prefix, item_prefix) = (id_prefix(), id_prefix(), id_prefix());
+    // The summary's name (the person's, or the role's in a ROLE_COMPOSITION campaign, or the
+    // uncorrelated account's) goes to the summary and to each of its items.
     tx.execute(
         "UPDATE temp.gen_subjects SET
             cert_id = ?1 || printf('%016x', (SELECT n FROM temp.gen_certs c
                                              WHERE c.reviewer_id = gen_subjects.reviewer_id)),
-            summary_id = ?2 || printf('%016x', first_seq)",
+            summary_id = ?2 || printf('%016x', first_seq),
+            name = coalesce(
+                (SELECT display_name FROM identities WHERE id = gen_subjects.subject_id),
+                (SELECT name FROM roles WHERE id = gen_subjects.subject_id),
+                (SELECT name FROM accounts WHERE id = gen_subjects.subject_id), '')",
         params![cert_prefix, summary_prefix],
     )
     .map_err(db_err)?;
@@ -388,11 +395,7 @@ fn generate_in(c: &mut Connection, g: &Generation) -> Result<Option<GenerationRe
     let t = std::time::Instant::now();
     tx.execute(
         "INSERT INTO certification_subjects (id, certification_id, subject_id, name, items_total)
-         SELECT s.summary_id, s.cert_id, s.subject_id,
-            coalesce((SELECT display_name FROM identities WHERE id = s.subject_id),
-                     (SELECT name FROM roles WHERE id = s.subject_id),
-                     (SELECT name FROM accounts WHERE id = s.subject_id), ''),
-            s.items
+         SELECT s.summary_id, s.cert_id, s.subject_id, s.name, s.items
          FROM temp.gen_subjects s",
         [],
     )
@@ -403,22 +406,36 @@ fn generate_in(c: &mut Connection, g: &Generation) -> Result<Option<GenerationRe
         "generation step"
     );
 
-    // The items, in the order they were numbered: review_items grows at its end.
+    // The snapshot first: the items copy their access's name and source from it.
+    let t = std::time::Instant::now();
+    snapshot(&tx, &cid)?;
+    tracing::debug!(
+        step = "snapshot",
+        millis = t.elapsed().as_millis() as u64,
+        "generation step"
+    );
+
+    // The items, in the order they were numbered: review_items grows at its end. Each carries
+    // the names it is filtered and sorted by (its access's, or its account's, the source's,
+    // the summary's), looked up in the small tables of the campaign's access and summaries.
     let t = std::time::Instant::now();
     report.items = tx
         .execute(
             "INSERT INTO review_items (id, certification_id, campaign_id, summary_id, subject_id,
                 access_type, access_id, account_id, assignment_id, account_name,
                 account_native_identity, account_source_id, account_disabled, account_locked,
-                new_access)
+                new_access, access_name, source_name, subject_name)
              SELECT ?1 || printf('%016x', g.seq), s.cert_id, ?2, s.summary_id, g.subject_id,
                 g.access_type, g.access_id, g.account_id, g.assignment_id, g.account_name,
                 g.account_native_identity, g.account_source_id, g.account_disabled,
                 g.account_locked,
-                CASE WHEN ?3 IS NOT NULL AND g.first_seen > ?3 THEN 1 ELSE 0 END
+                CASE WHEN ?3 IS NOT NULL AND g.first_seen > ?3 THEN 1 ELSE 0 END,
+                coalesce(n.name, g.account_name), n.source_name, s.name
              FROM temp.gen_items g
              CROSS JOIN temp.gen_subjects s
                 ON s.reviewer_id = g.reviewer_id AND s.subject_id = g.subject_id
+             LEFT JOIN temp.gen_names n
+                ON n.access_type = g.access_type AND n.access_id = g.access_id
              WHERE g.reviewer_id <> ''
              ORDER BY g.seq",
             params![item_prefix, cid, g.new_access_since.map(|t| t.to_string())],
@@ -426,14 +443,6 @@ fn generate_in(c: &mut Connection, g: &Generation) -> Result<Option<GenerationRe
         .map_err(db_err)? as u64;
     tracing::debug!(
         step = "items",
-        millis = t.elapsed().as_millis() as u64,
-        "generation step"
-    );
-
-    let t = std::time::Instant::now();
-    snapshot(&tx, &cid)?;
-    tracing::debug!(
-        step = "snapshot",
         millis = t.elapsed().as_millis() as u64,
         "generation step"
     );
@@ -546,6 +555,19 @@ fn snapshot(tx: &Connection, cid: &str) -> Result<(), StoreError> {
          FROM temp.gen_access a JOIN roles r ON r.id = a.access_id
          LEFT JOIN identities o ON o.id = r.owner_id
          WHERE a.access_type = 'ROLE'",
+    )?;
+    // The names the items copy, keyed as the items refer to them: a narrow table looked up
+    // once per item.
+    tx.execute_batch(
+        "CREATE TEMP TABLE gen_names (access_type TEXT NOT NULL, access_id TEXT NOT NULL,
+            name TEXT NOT NULL, source_name TEXT, PRIMARY KEY (access_type, access_id))
+            WITHOUT ROWID",
+    )
+    .map_err(db_err)?;
+    run(
+        "INSERT INTO temp.gen_names (access_type, access_id, name, source_name)
+         SELECT access_type, access_id, name, source_name FROM campaign_access
+         WHERE campaign_id = ?1",
     )?;
     run(
         "INSERT INTO campaign_identities (campaign_id, identity_id, name, display_name, email,

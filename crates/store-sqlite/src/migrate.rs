@@ -28,6 +28,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0005_reviews",
         include_str!("../migrations/0005_reviews.sql"),
     ),
+    (
+        6,
+        "0006_item_keys",
+        include_str!("../migrations/0006_item_keys.sql"),
+    ),
 ];
 
 pub(crate) fn run(conn: &mut Connection) -> Result<Vec<String>, StoreError> {

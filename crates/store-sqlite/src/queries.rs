@@ -198,11 +198,13 @@ fn with_roles((mut client, roles): (ApiClient, String)) -> Result<ApiClient, Sto
 }
 
 pub(crate) fn api_client(c: &Connection, id: Id) -> Result<Option<ApiClient>, StoreError> {
-    c.query_row(
-        &format!("SELECT {CLIENT_COLUMNS} FROM api_clients WHERE id = ?1"),
-        [id.to_string()],
-        client_from_row,
-    )
+    // Every authenticated request reads its client: the statement is compiled once per
+    // connection.
+    c.prepare_cached(&format!(
+        "SELECT {CLIENT_COLUMNS} FROM api_clients WHERE id = ?1"
+    ))
+    .map_err(db_err)?
+    .query_row([id.to_string()], client_from_row)
     .optional()
     .map_err(db_err)?
     .map(with_roles)
@@ -337,6 +339,10 @@ pub(crate) struct Within {
     /// A unique, qualified column (`i.id`): sorted pages order by it last, so they are stable
     /// and unambiguous over joins.
     pub tie: &'static str,
+    /// Where the page's keys are picked and the rows counted, when narrower than the listing's
+    /// table (`review_items i` for items: the condition, filter and sorters then read one
+    /// table, and only the page's rows are joined); `None`: the listing's table.
+    pub keys_from: Option<&'static str>,
 }
 
 /// One page of a collection: the filter rendered with bound parameters, the total when asked.
@@ -369,13 +375,14 @@ pub(crate) fn page_within<T>(
         Some(w) => format!("({}) AND {filter}", w.cond),
         None => filter,
     };
+    let keys_from = within.and_then(|w| w.keys_from).unwrap_or(l.table);
     let total = if q.paging.count {
         // Counting the ties of a subquery SQLite does not flatten (`LIMIT -1`) lets it leave
         // out the LEFT JOINs that neither the filter nor the result needs.
         let sql = match within {
             Some(w) => format!(
-                "SELECT count(*) FROM (SELECT {} FROM {} WHERE {cond} LIMIT -1)",
-                w.tie, l.table
+                "SELECT count(*) FROM (SELECT {} FROM {keys_from} WHERE {cond} LIMIT -1)",
+                w.tie
             ),
             None => format!("SELECT count(*) FROM {} WHERE {cond}", l.table),
         };
@@ -403,13 +410,13 @@ pub(crate) fn page_within<T>(
     args.push(Value::Integer(q.paging.offset.min(i64::MAX as u64) as i64));
     let (limit, offset) = (n + 1, n + 2);
     let sql = match within {
-        // The page's keys first, sorted on what the filter and sorters need; then the wide
-        // rows of those keys only, not of every row the sort went through.
+        // The page's keys first, sorted on what the filter and sorters need (over the narrow
+        // `keys_from`); then the wide rows of those keys only, not of every row the sort went
+        // through.
         Some(w) => format!(
-            "SELECT {} FROM {} WHERE {tie} IN (SELECT {tie} FROM {} WHERE {cond} {order}
+            "SELECT {} FROM {} WHERE {tie} IN (SELECT {tie} FROM {keys_from} WHERE {cond} {order}
                 LIMIT ?{limit} OFFSET ?{offset}) {order}",
             l.columns,
-            l.table,
             l.table,
             tie = w.tie,
         ),

@@ -13,8 +13,8 @@ use recert_domain::certification::{
 use recert_domain::review::{Certification, CertificationTask, CorrelatedStatus};
 use recert_domain::{Id, NewJob, Permission, Timestamp};
 use recert_store::certifications::{
-    CERTIFICATION_FROM, ITEM_FROM, certification_column, certification_sort_column, item_column,
-    item_sort_column, reviewer_column, reviewer_sort_column, task_column,
+    CERTIFICATION_FROM, ITEM_FROM, ITEM_KEYS_FROM, certification_column, certification_sort_column,
+    item_column, item_sort_column, reviewer_column, reviewer_sort_column, task_column,
 };
 use recert_store::{ListQuery, Page, StoreError};
 use rusqlite::types::Value;
@@ -112,22 +112,25 @@ pub(crate) fn certifications(
             cond: "c.reviewer_id = ?1".into(),
             params: vec![Value::Text(r.to_string())],
             tie: "c.id",
+            keys_from: None,
         },
         None => Within {
             cond: "1 = 1".into(),
             params: Vec::new(),
             tie: "c.id",
+            keys_from: None,
         },
     };
     page_within(c, &CERTIFICATIONS, Some(&within), q)
 }
 
 pub(crate) fn certification(c: &Connection, id: Id) -> Result<Option<Certification>, StoreError> {
-    c.query_row(
-        &format!("SELECT {CERTIFICATION_COLUMNS} FROM {CERTIFICATION_FROM} WHERE c.id = ?1"),
-        [id.to_string()],
-        certification_from_row,
-    )
+    // Read by every reviewer call: the statement is compiled once per connection.
+    c.prepare_cached(&format!(
+        "SELECT {CERTIFICATION_COLUMNS} FROM {CERTIFICATION_FROM} WHERE c.id = ?1"
+    ))
+    .map_err(db_err)?
+    .query_row([id.to_string()], certification_from_row)
     .optional()
     .map_err(db_err)
 }
@@ -214,6 +217,7 @@ pub(crate) fn access_review_items(
         cond: "i.certification_id = ?1".into(),
         params: vec![Value::Text(cert.to_string())],
         tie: "i.id",
+        keys_from: Some(ITEM_KEYS_FROM),
     };
     if let Some((access_type, ids)) = access {
         within.params.push(Value::Text(access_type.to_owned()));
@@ -287,6 +291,7 @@ pub(crate) fn certification_reviewers(
         cond: "c.id = ?1".into(),
         params: vec![Value::Text(cert.to_string())],
         tie: "c.id",
+        keys_from: None,
     };
     page_within(c, &REVIEWERS, Some(&within), q)
 }
@@ -312,6 +317,7 @@ pub(crate) fn certification_tasks(
         cond: "1 = 1".into(),
         params: Vec::new(),
         tie: "t.id",
+        keys_from: None,
     };
     if pending_only {
         within
@@ -559,6 +565,8 @@ pub(crate) fn reassign_items(
             &format!(
                 "UPDATE review_items SET certification_id = ?2,
                     summary_id = (SELECT s.id FROM certification_subjects s
+                        WHERE s.certification_id = ?2 AND s.subject_id = review_items.subject_id),
+                    subject_name = (SELECT s.name FROM certification_subjects s
                         WHERE s.certification_id = ?2 AND s.subject_id = review_items.subject_id),
                     decision = NULL, comments = NULL, proposed_end_date = NULL,
                     decided_by = NULL, decided_at = NULL

@@ -35,50 +35,53 @@ pub fn certification_sort_column(field: &str) -> Option<&'static str> {
 }
 
 /// Review items with their identity summary (`s`) and access snapshot (`a`; none for
-/// accounts reviewed as such).
+/// accounts reviewed as such): the full rows of a page.
 pub const ITEM_FROM: &str = "review_items i \
     JOIN certification_subjects s ON s.id = i.summary_id \
     LEFT JOIN campaign_access a ON a.campaign_id = i.campaign_id \
         AND a.access_type = i.access_type AND a.access_id = i.access_id";
 
+/// Where a page of items picks its keys (and counts its rows): review_items alone. Every
+/// filterable and sortable item field is a column of the item (the access's and the identity's
+/// names are copied onto it at generation), so a certification's items are filtered and
+/// sorted without a join.
+pub const ITEM_KEYS_FROM: &str = "review_items i";
+
 /// The access types an item filter may name.
 pub const ITEM_TYPES: &[&str] = &["ENTITLEMENT", "ACCESS_PROFILE", "ROLE", "ACCOUNT"];
 
-/// The filterable fields of the access review item list.
+/// The source of an entitlement item, as a filter or sort key.
+const ENTITLEMENT_SOURCE: &str = "CASE WHEN i.access_type = 'ENTITLEMENT' THEN i.source_name END";
+/// The source of an access profile item, as a filter or sort key.
+const ACCESS_PROFILE_SOURCE: &str =
+    "CASE WHEN i.access_type = 'ACCESS_PROFILE' THEN i.source_name END";
+
+/// The filterable fields of the access review item list: columns of `review_items i` only
+/// (see [`ITEM_KEYS_FROM`]).
 pub fn item_column(field: &str) -> Option<Column> {
     let (expr, kind) = match field {
         "id" => ("i.id", FieldKind::Id),
         "type" | "access.type" => ("i.access_type", FieldKind::Enum(ITEM_TYPES)),
         "completed" => ("(i.decision IS NOT NULL)", FieldKind::Bool),
-        "identitySummary.id" => ("s.id", FieldKind::Id),
-        "identitySummary.name" => ("s.name", FieldKind::String),
+        "identitySummary.id" => ("i.summary_id", FieldKind::Id),
+        "identitySummary.name" => ("i.subject_name", FieldKind::String),
         "access.id" => ("i.access_id", FieldKind::Id),
-        "access.name" => ("COALESCE(a.name, i.account_name)", FieldKind::String),
-        "entitlement.sourceName" => (
-            "CASE WHEN i.access_type = 'ENTITLEMENT' THEN a.source_name END",
-            FieldKind::String,
-        ),
-        "accessProfile.sourceName" => (
-            "CASE WHEN i.access_type = 'ACCESS_PROFILE' THEN a.source_name END",
-            FieldKind::String,
-        ),
+        "access.name" => ("i.access_name", FieldKind::String),
+        "entitlement.sourceName" => (ENTITLEMENT_SOURCE, FieldKind::String),
+        "accessProfile.sourceName" => (ACCESS_PROFILE_SOURCE, FieldKind::String),
         _ => return None,
     };
     Some(Column { expr, kind })
 }
 
-/// The sortable fields of the access review item list.
+/// The sortable fields of the access review item list: columns of `review_items i` only.
 pub fn item_sort_column(field: &str) -> Option<&'static str> {
     Some(match field {
-        "identitySummary.name" => "s.name",
-        "access.name" => "COALESCE(a.name, i.account_name)",
+        "identitySummary.name" => "i.subject_name",
+        "access.name" => "i.access_name",
         "access.type" => "i.access_type",
-        "entitlement.sourceName" => {
-            "CASE WHEN i.access_type = 'ENTITLEMENT' THEN a.source_name END"
-        }
-        "accessProfile.sourceName" => {
-            "CASE WHEN i.access_type = 'ACCESS_PROFILE' THEN a.source_name END"
-        }
+        "entitlement.sourceName" => ENTITLEMENT_SOURCE,
+        "accessProfile.sourceName" => ACCESS_PROFILE_SOURCE,
         _ => return None,
     })
 }
@@ -152,4 +155,54 @@ pub fn order_by(
     }
     parts.push(format!("{tie} ASC"));
     format!("ORDER BY {}", parts.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The table aliases an SQL expression qualifies columns with (`i` in `i.id`).
+    fn aliases(expr: &str) -> Vec<&str> {
+        let b = expr.as_bytes();
+        let mut out = Vec::new();
+        for (dot, _) in expr.match_indices('.') {
+            let start = expr[..dot]
+                .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .map_or(0, |p| p + 1);
+            let quoted = start > 0 && b[start - 1] == b'\'';
+            if start < dot && !quoted {
+                out.push(&expr[start..dot]);
+            }
+        }
+        out
+    }
+
+    const ITEM_FIELDS: &[&str] = &[
+        "id",
+        "type",
+        "access.type",
+        "completed",
+        "identitySummary.id",
+        "identitySummary.name",
+        "access.id",
+        "access.name",
+        "entitlement.sourceName",
+        "accessProfile.sourceName",
+    ];
+
+    #[test]
+    fn item_keys_need_no_join() {
+        for field in ITEM_FIELDS {
+            let filter = item_column(field).unwrap_or_else(|| panic!("{field} not filterable"));
+            assert!(
+                aliases(filter.expr).iter().all(|a| *a == "i"),
+                "{field}: {}",
+                filter.expr
+            );
+            if let Some(sort) = item_sort_column(field) {
+                assert!(aliases(sort).iter().all(|a| *a == "i"), "{field}: {sort}");
+            }
+        }
+        assert_eq!(aliases("COALESCE(a.name, i.account_name)"), ["a", "i"]);
+    }
 }

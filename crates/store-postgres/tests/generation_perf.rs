@@ -1,0 +1,126 @@
+//! How long generating a MANAGER campaign takes on PostgreSQL: an organisation of 25,000
+//! people with 20 grants each (500,000 items), over a catalogue of 30,000 entitlements, 3,000
+//! access profiles and 1,000 roles, generated three times (the later campaigns add to a
+//! review_items that already holds the earlier ones). A quick stand-in for
+//! `bench/generate.sh`; ignored by default. Run with
+//!
+//! ```text
+//! RECERT_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
+//!     cargo test --release -p recert-store-postgres --test generation_perf -- --ignored --nocapture
+//! ```
+//!
+//! `RECERT_PERF_IDENTITIES` sets the number of people.
+
+use std::time::Instant;
+
+use recert_domain::review::{Generation, Scope};
+use recert_domain::{Id, Timestamp};
+use recert_store::Store;
+use recert_store_postgres::testing::TestDatabase;
+
+/// The organisation (`{people}` people): a management tree ten wide, one account each, 16
+/// entitlements, 2 access profiles and 2 roles each.
+fn organisation(people: u32) -> String {
+    format!(
+        "
+INSERT INTO identities (id, name, display_name, email, manager_id, active, lifecycle_state,
+    attributes, created_at, updated_at)
+SELECT '1d' || lpad(to_hex(i), 30, '0'), 'user' || i, 'User ' || left(md5(i::text), 8),
+    'user' || i || '@example.com',
+    CASE WHEN i > 1 THEN '1d' || lpad(to_hex((i - 2) / 10 + 1), 30, '0') END,
+    TRUE, 'active', '{{}}', now(), now()
+FROM generate_series(1, {people}) i;
+INSERT INTO sources (id, name, source_type, owner_id, created_at, updated_at)
+SELECT '2d' || lpad(to_hex(i), 30, '0'), 'Source ' || i, 'AD', '1d' || lpad(to_hex(i), 30, '0'),
+    now(), now()
+FROM generate_series(1, 40) i;
+INSERT INTO accounts (id, source_id, identity_id, native_identity, name, disabled, locked,
+    created_at, updated_at)
+SELECT '3d' || lpad(to_hex(i), 30, '0'), '2d' || lpad(to_hex(1), 30, '0'),
+    '1d' || lpad(to_hex(i), 30, '0'), 'CN=user' || i, 'user' || i, FALSE, FALSE, now(), now()
+FROM generate_series(1, {people}) i;
+INSERT INTO entitlements (id, source_id, name, attribute_name, attribute_value, privileged,
+    created_at, updated_at)
+SELECT '4d' || lpad(to_hex(i), 30, '0'), '2d' || lpad(to_hex(1 + i % 40), 30, '0'),
+    'Entitlement ' || left(md5(i::text), 12), 'memberOf', 'CN=' || i, i % 50 = 0, now(), now()
+FROM generate_series(1, 30000) i;
+INSERT INTO access_profiles (id, source_id, name, created_at, updated_at)
+SELECT '5d' || lpad(to_hex(i), 30, '0'), '2d' || lpad(to_hex(1 + i % 40), 30, '0'),
+    'Profile ' || left(md5(i::text), 12), now(), now()
+FROM generate_series(1, 3000) i;
+INSERT INTO access_profile_entitlements (access_profile_id, entitlement_id)
+SELECT '5d' || lpad(to_hex(i), 30, '0'), '4d' || lpad(to_hex(1 + (i * 7) % 30000), 30, '0')
+FROM generate_series(1, 3000) i;
+INSERT INTO roles (id, name, created_at, updated_at)
+SELECT '6d' || lpad(to_hex(i), 30, '0'), 'Role ' || left(md5(i::text), 12), now(), now()
+FROM generate_series(1, 1000) i;
+INSERT INTO role_entitlements (role_id, entitlement_id)
+SELECT '6d' || lpad(to_hex(i), 30, '0'), '4d' || lpad(to_hex(1 + (i * 13) % 30000), 30, '0')
+FROM generate_series(1, 1000) i;
+INSERT INTO assignments (id, identity_id, access_type, access_id, account_id, first_seen_at)
+SELECT 'ad' || lpad(to_hex(p * 100 + k), 30, '0'), '1d' || lpad(to_hex(p), 30, '0'),
+    CASE WHEN k <= 16 THEN 'ENTITLEMENT' WHEN k <= 18 THEN 'ACCESS_PROFILE' ELSE 'ROLE' END,
+    CASE WHEN k <= 16 THEN '4d' || lpad(to_hex(1 + (p * 37 + k * 1013) % 30000), 30, '0')
+        WHEN k <= 18 THEN '5d' || lpad(to_hex(1 + (p * 7 + k) % 3000), 30, '0')
+        ELSE '6d' || lpad(to_hex(1 + (p * 3 + k) % 1000), 30, '0') END,
+    CASE WHEN k <= 18 THEN '3d' || lpad(to_hex(p), 30, '0') END, now()
+FROM generate_series(1, {people}) p, generate_series(1, 20) k;
+"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "generates three campaigns of half a million items"]
+async fn generating_a_manager_campaign() {
+    let people: u32 = std::env::var("RECERT_PERF_IDENTITIES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(25_000);
+    let Some(db) = TestDatabase::create().await else {
+        return;
+    };
+    let store = db.store().await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(organisation(people)))
+        .execute(store.pool())
+        .await
+        .unwrap();
+    sqlx::raw_sql("VACUUM ANALYZE")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    for run in 0..3 {
+        let campaign = Id::generate();
+        sqlx::query(
+            "INSERT INTO campaigns (id, name, type, status, correlated_status,
+                email_notification_enabled, auto_revoke_allowed, recommendations_enabled,
+                sunset_comments_required, mandatory_comment_requirement, config, created_at,
+                modified_at)
+             VALUES ($1, 'Perf', 'MANAGER', 'PENDING', 'CORRELATED', FALSE, FALSE, FALSE, FALSE,
+                'NO_DECISIONS', '{}', now(), now())",
+        )
+        .bind(campaign.to_string())
+        .execute(store.pool())
+        .await
+        .unwrap();
+        let started = Instant::now();
+        let report = store
+            .generate_campaign(Generation {
+                campaign_id: campaign,
+                scope: Scope::Manager,
+                fallback_reviewer: None,
+                new_access_since: None,
+                certification_name: "Perf - {reviewer}".into(),
+                now: Timestamp::parse("2026-02-01T00:00:00.000Z").unwrap(),
+            })
+            .await
+            .unwrap()
+            .expect("a PENDING campaign");
+        eprintln!(
+            "run {run}: {} items, {} certifications in {:?}",
+            report.items,
+            report.certifications,
+            started.elapsed()
+        );
+    }
+    store.close().await;
+}
