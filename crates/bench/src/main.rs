@@ -11,12 +11,17 @@
 //! `generate` times the generation of a MANAGER campaign over an imported organisation, as the
 //! job runner carries it out; `raw-items` is its reference, the same number of `review_items`
 //! rows written the plain way. `bench/generate.sh` runs the two and reports the ratio.
+//!
+//! `review` measures the reviewer API over HTTP against a running `recert serve`, beside a bare
+//! axum handler (`bare-serve`) answering the same bytes; `bench/review.sh` runs it.
 
 mod generate;
 mod limiter;
+mod loadgen;
 mod memory;
 mod postgres;
 mod raw_items;
+mod review;
 mod sqlite;
 
 use std::path::PathBuf;
@@ -60,6 +65,27 @@ enum Command {
     Limiter {
         #[arg(long, default_value_t = 5_000_000)]
         checks: u64,
+    },
+    /// The reviewer API over HTTP against a running `recert serve`: creates a MANAGER campaign
+    /// and SEARCH campaigns of about 10,000 items through the API, then measures list-items and
+    /// decide-250 latency (p50/p99), sign-off, and requests/s of get-certification and
+    /// list-items beside a bare axum handler answering the same bytes (`bare-serve`, started
+    /// here), with its own closed-loop HTTP/1.1 load generator. Appends rows to --results.
+    Review(Box<review::ReviewArgs>),
+    /// One closed-loop run of GET PATH against a running server (the generator of `review`),
+    /// printed as one line of JSON: {"rps", "p50_ms", "p99_ms", "client_cpu_s", ...}.
+    Load(review::LoadArgs),
+    /// A bare axum server answering GET /v3/certifications/{id} and GET /cert with the bytes of
+    /// FILE (and GET /v3/certifications/{id}/access-review-items with those of --list-body) as
+    /// application/json: no auth, no store, no log (the reference of `review`).
+    BareServe {
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:18190")]
+        listen: String,
+        #[arg(long, value_name = "FILE")]
+        body: PathBuf,
+        /// The bytes answered to GET /v3/certifications/{id}/access-review-items.
+        #[arg(long, value_name = "FILE")]
+        list_body: Option<PathBuf>,
     },
 }
 
@@ -211,6 +237,21 @@ fn main() -> ExitCode {
             .and_then(|rt| rt.block_on(generate::run(args, started))),
         Command::RawItems(args) => raw_items::run(args, started),
         Command::Limiter { checks } => limiter::run(checks),
+        Command::Review(args) => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the tokio runtime")
+            .and_then(|rt| rt.block_on(review::run(*args))),
+        Command::Load(args) => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the tokio runtime")
+            .and_then(|rt| rt.block_on(review::load(args))),
+        Command::BareServe {
+            listen,
+            body,
+            list_body,
+        } => loadgen::bare_serve(&listen, &body, list_body.as_deref()),
     };
     match out {
         Ok(()) => ExitCode::SUCCESS,

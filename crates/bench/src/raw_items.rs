@@ -18,7 +18,8 @@ use crate::{Backend, Loaded, RawItemsArgs};
 
 const COLUMNS: &str = "id, certification_id, campaign_id, summary_id, subject_id, access_type, \
     access_id, account_id, assignment_id, account_name, account_native_identity, \
-    account_source_id, account_disabled, account_locked, new_access";
+    account_source_id, account_disabled, account_locked, new_access, access_name, source_name, \
+    subject_name";
 const NOT_EMPTY: &str = "review_items already holds rows: raw-items needs an empty (freshly \
     created and migrated) database";
 
@@ -37,6 +38,11 @@ struct Row {
     account_name: String,
     native_identity: String,
     source: [u8; 32],
+    /// The list keys a generation copies into the item: the access's name, its source's name
+    /// and the reviewed person's name.
+    access_name: String,
+    source_name: String,
+    subject_name: String,
 }
 
 fn text(b: &[u8; 32]) -> &str {
@@ -130,6 +136,12 @@ impl Shape {
             r.native_identity,
             "CN=user.{subject:07},OU=People,DC=example,DC=com"
         );
+        r.access_name.clear();
+        let _ = write!(r.access_name, "Access group {:05}", i % 20_000);
+        r.source_name.clear();
+        let _ = write!(r.source_name, "Source {:02}", i % 40);
+        r.subject_name.clear();
+        let _ = write!(r.subject_name, "Person {subject:07}");
     }
 }
 
@@ -147,6 +159,9 @@ fn blank() -> Row {
         account_name: String::new(),
         native_identity: String::new(),
         source: [b'0'; 32],
+        access_name: String::new(),
+        source_name: String::new(),
+        subject_name: String::new(),
     }
 }
 
@@ -169,7 +184,8 @@ fn load_sqlite(path: &std::path::Path, cache_mib: u32, shape: &Shape) -> Result<
     {
         let mut st = tx.prepare(&format!(
             "INSERT INTO review_items ({COLUMNS})
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                     ?17, ?18)"
         ))?;
         let mut r = blank();
         for i in 0..shape.rows {
@@ -191,6 +207,9 @@ fn load_sqlite(path: &std::path::Path, cache_mib: u32, shape: &Shape) -> Result<
                     r.has_account.then_some(0),
                     r.has_account.then_some(0),
                     0,
+                    r.access_name,
+                    (r.access_type != "ROLE").then_some(r.source_name.as_str()),
+                    r.subject_name,
                 ])
                 .with_context(|| format!("inserting review item {i}"))? as u64;
         }
@@ -248,7 +267,13 @@ async fn load_postgres(url: &str, shape: &Shape) -> Result<Loaded> {
             } else {
                 w.null().null().null().null().null();
             }
-            w.flag(false).end();
+            w.flag(false).plain(&r.access_name);
+            if r.access_type == "ROLE" {
+                w.null();
+            } else {
+                w.plain(&r.source_name);
+            }
+            w.plain(&r.subject_name).end();
             Ok(())
         },
     )
