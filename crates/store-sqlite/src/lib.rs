@@ -228,7 +228,10 @@ impl Store for SqliteStore {
     }
 
     async fn api_client(&self, id: Id) -> Result<Option<ApiClient>, StoreError> {
-        self.read(move |c| queries::api_client(c, id)).await
+        // Read by every authenticated request.
+        self.readers
+            .run_point(move |c| queries::api_client(c, id))
+            .await
     }
 
     async fn api_clients(&self) -> Result<Vec<ApiClient>, StoreError> {
@@ -518,7 +521,10 @@ impl Store for SqliteStore {
     }
 
     async fn certification(&self, id: Id) -> Result<Option<Certification>, StoreError> {
-        self.read(move |c| reviews::certification(c, id)).await
+        // Read by every reviewer call.
+        self.readers
+            .run_point(move |c| reviews::certification(c, id))
+            .await
     }
 
     async fn access_review_items(

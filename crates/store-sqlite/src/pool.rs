@@ -29,6 +29,31 @@ impl Pool {
         }
     }
 
+    /// Runs a point read (one row by its key, a cached statement: microseconds) on the calling
+    /// task instead of a blocking thread: the hand-off to a blocking thread and back costs more
+    /// than the read. Only when an idle connection is at hand; otherwise as [`Pool::run`].
+    pub(crate) async fn run_point<T, F>(self: &std::sync::Arc<Self>, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let Ok(permit) = self.permits.try_acquire() else {
+            return self.run(f).await;
+        };
+        let conn = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let Some(conn) = conn else {
+            drop(permit);
+            return self.run(f).await;
+        };
+        let out = f(&conn);
+        self.idle
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(conn);
+        drop(permit);
+        out
+    }
+
     pub(crate) async fn run<T, F>(self: &std::sync::Arc<Self>, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
