@@ -3,29 +3,13 @@
 
 mod common;
 
+use common::{error_text, valid};
+
 use common::app;
 use recert_domain::{ClientRole, Clock, Duration};
 use recert_store_conformance::fixture_id;
 use reqwest::Method;
-use serde_json::{Value, json};
-
-fn spec() -> Option<recert_spec_check::Spec> {
-    recert_spec_check::sailpoint_spec()
-}
-
-fn valid(method: &str, path: &str, status: u16, body: &Value) {
-    if let Some(spec) = spec() {
-        spec.check_response(method, path, status, body)
-            .unwrap_or_else(|e| panic!("{method} {path} {status}: {e:?}\n{body:#}"));
-    }
-}
-
-fn error_text(body: &Value) -> String {
-    body["messages"][0]["text"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-}
+use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_campaign_from_creation_to_deletion() {

@@ -4,25 +4,13 @@
 
 mod common;
 
+use common::{error_text, valid};
+
 use common::{App, app};
 use recert_domain::{ClientRole, Clock, Duration};
 use recert_store_conformance::fixture_id;
 use reqwest::Method;
 use serde_json::{Value, json};
-
-fn valid(method: &str, path: &str, status: u16, body: &Value) {
-    if let Some(spec) = recert_spec_check::sailpoint_spec() {
-        spec.check_response(method, path, status, body)
-            .unwrap_or_else(|e| panic!("{method} {path} {status}: {e:?}\n{body:#}"));
-    }
-}
-
-fn error_text(body: &Value) -> String {
-    body["messages"][0]["text"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-}
 
 /// An ACTIVE manager campaign over the small organisation; returns its id. Ada reviews Bob
 /// (one item); Bob reviews Cyd (four items) and Dave (one).

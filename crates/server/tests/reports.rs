@@ -4,25 +4,13 @@
 
 mod common;
 
+use common::{error_text, valid};
+
 use common::{App, app};
 use recert_domain::review::ReportType;
 use recert_domain::{ClientRole, Clock, Duration, Id, NewJob};
 use reqwest::Method;
-use serde_json::{Value, json};
-
-fn valid(method: &str, path: &str, status: u16, body: &Value) {
-    if let Some(spec) = recert_spec_check::sailpoint_spec() {
-        spec.check_response(method, path, status, body)
-            .unwrap_or_else(|e| panic!("{method} {path} {status}: {e:?}\n{body:#}"));
-    }
-}
-
-fn error_text(body: &Value) -> String {
-    body["messages"][0]["text"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-}
+use serde_json::json;
 
 /// GET a report file: status, headers and the body as text.
 async fn download(app: &App, path: &str, token: &str) -> (u16, reqwest::header::HeaderMap, String) {

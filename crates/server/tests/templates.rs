@@ -2,17 +2,12 @@
 
 mod common;
 
+use common::valid;
+
 use common::app;
 use recert_domain::ClientRole;
 use reqwest::Method;
-use serde_json::{Value, json};
-
-fn valid(method: &str, path: &str, status: u16, body: &Value) {
-    if let Some(spec) = recert_spec_check::sailpoint_spec() {
-        spec.check_response(method, path, status, body)
-            .unwrap_or_else(|e| panic!("{method} {path} {status}: {e:?}\n{body:#}"));
-    }
-}
+use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn templates_schedules_and_generation() {

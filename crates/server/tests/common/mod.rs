@@ -267,3 +267,25 @@ pub fn assert_token_body(body: &Value) {
     assert_eq!(body["scope"], "sp:scopes:all");
     assert!(body["access_token"].as_str().unwrap().split('.').count() == 3);
 }
+
+/// SailPoint's description, loaded (and translated) once per test binary.
+fn spec() -> Option<&'static recert_spec_check::Spec> {
+    static SPEC: std::sync::OnceLock<Option<recert_spec_check::Spec>> = std::sync::OnceLock::new();
+    SPEC.get_or_init(recert_spec_check::sailpoint_spec).as_ref()
+}
+
+/// Validates a response body against the description's schema for that operation and status.
+pub fn valid(method: &str, path: &str, status: u16, body: &Value) {
+    if let Some(spec) = spec() {
+        spec.check_response(method, path, status, body)
+            .unwrap_or_else(|e| panic!("{method} {path} {status}: {e:?}\n{body:#}"));
+    }
+}
+
+/// The text of a SailPoint error body.
+pub fn error_text(body: &Value) -> String {
+    body["messages"][0]["text"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
