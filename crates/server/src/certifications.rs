@@ -18,7 +18,7 @@ use recert_core::certifications::{
 };
 use recert_domain::Id;
 use recert_domain::certification::ReassignRef;
-use recert_domain::filter::{self, FieldKind, FieldSpec, Op, Paging};
+use recert_domain::filter::{self, FieldKind, FieldSpec, Op};
 use recert_domain::{Timestamp, campaign::Decision};
 use serde::Deserialize;
 use serde_json::Value;
@@ -307,26 +307,23 @@ async fn permissions(
     let t = caller.tracking;
     let id = path_id(t, &id, "certification id")?;
     let item = path_id(t, &item, "item id")?;
-    let q = query_map(raw.as_deref());
-    let paging = Paging::parse(
-        q.get("limit").map(String::as_str),
-        q.get("offset").map(String::as_str),
-        q.get("count").map(String::as_str),
-    )
-    .map_err(|e| Reject::from(bad_request(t, &e.0)))?;
-    let parsed = match q.get("filters").filter(|f| !f.trim().is_empty()) {
-        Some(f) => {
-            let parsed = filter::parse(f).map_err(|e| Reject::from(bad_request(t, &e.0)))?;
-            filter::validate(&parsed, PERMISSION_FIELDS)
-                .map_err(|e| Reject::from(bad_request(t, &e.0)))?;
-            check_permission_filter(&parsed).map_err(|e| Reject::from(bad_request(t, &e)))?;
-            Some(parsed)
-        }
-        None => None,
-    };
+    let mut q = query_map(raw.as_deref());
+    // The route takes no sorters (the description lists none); they are ignored, as before.
+    q.remove("sorters");
+    // The shared collection parameters, with the one rule this route adds on top.
+    let query = list_query(t, &q, PERMISSION_FIELDS, &[])?;
+    if let Some(f) = &query.filter {
+        check_permission_filter(f).map_err(|e| Reject::from(bad_request(t, &e)))?;
+    }
     let page = s
         .certifications
-        .permissions(&caller.principal, id, item, parsed.as_ref(), &paging)
+        .permissions(
+            &caller.principal,
+            id,
+            item,
+            query.filter.as_ref(),
+            &query.paging,
+        )
         .await
         .map_err(|e| review_error(t, e))?;
     let body = page.items.iter().map(review_json::permission).collect();
