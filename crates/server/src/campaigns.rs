@@ -49,21 +49,9 @@ const STATUSES: &[&str] = &[
 
 /// The list's filters, as SailPoint's description gives them.
 const FIELDS: &[FieldSpec] = &[
-    FieldSpec {
-        name: "id",
-        ops: &[Op::Eq, Op::In],
-        kind: FieldKind::Id,
-    },
-    FieldSpec {
-        name: "name",
-        ops: &[Op::Eq, Op::Sw],
-        kind: FieldKind::String,
-    },
-    FieldSpec {
-        name: "status",
-        ops: &[Op::Eq, Op::In],
-        kind: FieldKind::Enum(STATUSES),
-    },
+    FieldSpec::new("id", &[Op::Eq, Op::In], FieldKind::Id),
+    FieldSpec::new("name", &[Op::Eq, Op::Sw], FieldKind::String),
+    FieldSpec::new("status", &[Op::Eq, Op::In], FieldKind::Enum(STATUSES)),
 ];
 
 fn alerts_json(alerts: &[Alert]) -> Value {

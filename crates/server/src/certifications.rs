@@ -54,81 +54,33 @@ pub(crate) fn task_routes() -> Router<AppState> {
 const PHASES: &[&str] = recert_store::certifications::PHASES;
 
 const CERT_FIELDS: &[FieldSpec] = &[
-    FieldSpec {
-        name: "id",
-        ops: &[Op::Eq, Op::In],
-        kind: FieldKind::Id,
-    },
-    FieldSpec {
-        name: "campaign.id",
-        ops: &[Op::Eq, Op::In],
-        kind: FieldKind::Id,
-    },
-    FieldSpec {
-        name: "phase",
-        ops: &[Op::Eq],
-        kind: FieldKind::Enum(PHASES),
-    },
-    FieldSpec {
-        name: "completed",
-        ops: &[Op::Eq],
-        kind: FieldKind::Bool,
-    },
+    FieldSpec::new("id", &[Op::Eq, Op::In], FieldKind::Id),
+    FieldSpec::new("campaign.id", &[Op::Eq, Op::In], FieldKind::Id),
+    FieldSpec::new("phase", &[Op::Eq], FieldKind::Enum(PHASES)),
+    FieldSpec::new("completed", &[Op::Eq], FieldKind::Bool),
 ];
 
 const ITEM_TYPES: &[&str] = recert_store::certifications::ITEM_TYPES;
 
 const ITEM_FIELDS: &[FieldSpec] = &[
-    FieldSpec {
-        name: "id",
-        ops: &[Op::Eq, Op::In],
-        kind: FieldKind::Id,
-    },
-    FieldSpec {
-        name: "type",
-        ops: &[Op::Eq],
-        kind: FieldKind::Enum(ITEM_TYPES),
-    },
-    FieldSpec {
-        name: "access.type",
-        ops: &[Op::Eq],
-        kind: FieldKind::Enum(ITEM_TYPES),
-    },
-    FieldSpec {
-        name: "completed",
-        ops: &[Op::Eq, Op::Ne],
-        kind: FieldKind::Bool,
-    },
-    FieldSpec {
-        name: "identitySummary.id",
-        ops: &[Op::Eq, Op::In],
-        kind: FieldKind::Id,
-    },
-    FieldSpec {
-        name: "identitySummary.name",
-        ops: &[Op::Eq, Op::Sw],
-        kind: FieldKind::String,
-    },
-    FieldSpec {
-        name: "access.id",
-        ops: &[Op::Eq, Op::In],
-        kind: FieldKind::Id,
-    },
-    FieldSpec {
-        name: "access.name",
-        ops: &[Op::Eq, Op::Sw],
-        kind: FieldKind::String,
-    },
-    FieldSpec {
-        name: "entitlement.sourceName",
-        ops: &[Op::Eq, Op::Sw],
-        kind: FieldKind::String,
-    },
-    FieldSpec {
-        name: "accessProfile.sourceName",
-        ops: &[Op::Eq, Op::Sw],
-        kind: FieldKind::String,
-    },
+    FieldSpec::new("id", &[Op::Eq, Op::In], FieldKind::Id),
+    FieldSpec::new("type", &[Op::Eq], FieldKind::Enum(ITEM_TYPES)),
+    FieldSpec::new("access.type", &[Op::Eq], FieldKind::Enum(ITEM_TYPES)),
+    FieldSpec::new("completed", &[Op::Eq, Op::Ne], FieldKind::Bool),
+    FieldSpec::new("identitySummary.id", &[Op::Eq, Op::In], FieldKind::Id),
+    FieldSpec::new("identitySummary.name", &[Op::Eq, Op::Sw], FieldKind::String),
+    FieldSpec::new("access.id", &[Op::Eq, Op::In], FieldKind::Id),
+    FieldSpec::new("access.name", &[Op::Eq, Op::Sw], FieldKind::String),
+    FieldSpec::new(
+        "entitlement.sourceName",
+        &[Op::Eq, Op::Sw],
+        FieldKind::String,
+    ),
+    FieldSpec::new(
+        "accessProfile.sourceName",
+        &[Op::Eq, Op::Sw],
+        FieldKind::String,
+    ),
 ];
 
 const ITEM_SORTERS: &[&str] = &[
@@ -140,39 +92,19 @@ const ITEM_SORTERS: &[&str] = &[
 ];
 
 const REVIEWER_FIELDS: &[FieldSpec] = &[
-    FieldSpec {
-        name: "id",
-        ops: &[Op::Eq, Op::In],
-        kind: FieldKind::Id,
-    },
-    FieldSpec {
-        name: "name",
-        ops: &[Op::Eq, Op::Sw],
-        kind: FieldKind::String,
-    },
-    FieldSpec {
-        name: "email",
-        ops: &[Op::Eq, Op::Sw],
-        kind: FieldKind::String,
-    },
+    FieldSpec::new("id", &[Op::Eq, Op::In], FieldKind::Id),
+    FieldSpec::new("name", &[Op::Eq, Op::Sw], FieldKind::String),
+    FieldSpec::new("email", &[Op::Eq, Op::Sw], FieldKind::String),
 ];
 
 const TASK_FIELDS: &[FieldSpec] = &[
-    FieldSpec {
-        name: "id",
-        ops: &[Op::Eq, Op::In],
-        kind: FieldKind::Id,
-    },
-    FieldSpec {
-        name: "targetId",
-        ops: &[Op::Eq, Op::In],
-        kind: FieldKind::Id,
-    },
-    FieldSpec {
-        name: "type",
-        ops: &[Op::Eq, Op::In],
-        kind: FieldKind::Enum(recert_store::certifications::TASK_TYPES),
-    },
+    FieldSpec::new("id", &[Op::Eq, Op::In], FieldKind::Id),
+    FieldSpec::new("targetId", &[Op::Eq, Op::In], FieldKind::Id),
+    FieldSpec::new(
+        "type",
+        &[Op::Eq, Op::In],
+        FieldKind::Enum(recert_store::certifications::TASK_TYPES),
+    ),
 ];
 
 /// A core refusal in SailPoint's words.

@@ -48,11 +48,11 @@ const FIELDS: &[FieldSpec] = &[
         ops: OPS,
         kind: FieldKind::String,
     },
-    FieldSpec {
-        name: "id",
-        ops: &[Op::Eq, Op::Ge, Op::Gt, Op::In, Op::Le, Op::Lt, Op::Ne],
-        kind: FieldKind::Id,
-    },
+    FieldSpec::new(
+        "id",
+        &[Op::Eq, Op::Ge, Op::Gt, Op::In, Op::Le, Op::Lt, Op::Ne],
+        FieldKind::Id,
+    ),
 ];
 
 async fn owner_ref(s: &AppState, t: &CampaignTemplate) -> Option<Value> {

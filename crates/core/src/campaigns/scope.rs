@@ -47,11 +47,7 @@ pub const IDENTITY_QUERY_FIELDS: &[FieldSpec] = &{
             ops: ID_OPS,
             kind: FieldKind::Id,
         },
-        FieldSpec {
-            name: "active",
-            ops: &[Op::Eq, Op::Ne],
-            kind: FieldKind::Bool,
-        },
+        FieldSpec::new("active", &[Op::Eq, Op::Ne], FieldKind::Bool),
         t[0],
         t[1],
         t[2],

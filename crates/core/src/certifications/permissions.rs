@@ -7,16 +7,8 @@ use recert_domain::filter::{FieldKind, FieldSpec, Filter, Op, Value};
 
 /// The fields and operators of the permissions filter.
 pub const PERMISSION_FIELDS: &[FieldSpec] = &[
-    FieldSpec {
-        name: "target",
-        ops: &[Op::Eq, Op::Sw],
-        kind: FieldKind::String,
-    },
-    FieldSpec {
-        name: "rights",
-        ops: &[Op::Ca],
-        kind: FieldKind::String,
-    },
+    FieldSpec::new("target", &[Op::Eq, Op::Sw], FieldKind::String),
+    FieldSpec::new("rights", &[Op::Ca], FieldKind::String),
 ];
 
 /// The rule beyond fields and operators: one `and`/`or` at most, joining `target` and

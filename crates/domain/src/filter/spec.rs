@@ -25,6 +25,13 @@ pub struct FieldSpec {
     pub kind: FieldKind,
 }
 
+impl FieldSpec {
+    /// A field, the operators it takes and the kind of its values (for endpoint tables).
+    pub const fn new(name: &'static str, ops: &'static [Op], kind: FieldKind) -> Self {
+        FieldSpec { name, ops, kind }
+    }
+}
+
 fn check_value(spec: &FieldSpec, v: &Value) -> Result<(), FilterError> {
     let bad = |want: &str| {
         Err(FilterError(format!(
