@@ -2,6 +2,7 @@
 //! client roles, and the rules about them. No I/O, no database, no HTTP: everything here is plain
 //! data and pure functions, tested on its own.
 
+pub mod awf;
 pub mod campaign;
 pub mod certification;
 mod client;

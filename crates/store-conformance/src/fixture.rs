@@ -8,7 +8,7 @@ use recert_domain::{
 };
 
 /// Id `n` of a family: readable in failures, e.g. `i(3)` = `0000...0103`.
-pub fn id(family: u8, n: u8) -> Id {
+pub const fn id(family: u8, n: u8) -> Id {
     let mut b = [0u8; 16];
     b[14] = family;
     b[15] = n;

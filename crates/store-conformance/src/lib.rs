@@ -10,6 +10,7 @@ mod fixture;
 mod item_keys;
 mod suite;
 mod suite_auth;
+mod suite_awf;
 mod suite_campaigns;
 mod suite_closing;
 mod suite_jobs;
@@ -22,12 +23,16 @@ pub use fixture::{id as fixture_id, small_org};
 pub use item_keys::{ITEMS_BEFORE_KEYS, KEYS_CERTIFICATION, items_before_keys_are_filled_in};
 pub use suite::*;
 pub use suite_auth::*;
+pub use suite_awf::*;
 pub use suite_campaigns::*;
 pub use suite_closing::*;
 pub use suite_jobs::*;
 pub use suite_reassign::*;
 pub use suite_reports::*;
 pub use suite_reviews::*;
+
+/// The identity the suites' changes are made by: the small organisation's first person.
+pub const ACTOR: recert_domain::Id = fixture::id(1, 1);
 
 /// Expands to one `#[tokio::test]` per conformance case. `$fresh` is an async expression giving
 /// `Option<(S, G)>`: a fresh store and a guard kept alive for the test (`None` skips the test).
@@ -68,6 +73,9 @@ macro_rules! conformance_tests {
             reviews_item_keys_follow_generation_and_moves,
             reviews_reassign_items,
             reviews_tasks,
+            awf_rows_are_numbered_and_filtered,
+            awf_changes_are_logged_and_sign_rows_off,
+            awf_overdue_campaigns_expire,
         );
     };
     (@cases $fresh:expr; $($case:ident),* $(,)?) => {

@@ -67,7 +67,7 @@ pub async fn campaign_completes_with_its_last_sign_off<S: Store + Clone>(store: 
     let c = |v: Vec<Certification>, x: Id| v.into_iter().find(|c| c.id == x).unwrap();
     assert_eq!(c(w.certs(&k).await, bob.id).decisions_made, 0);
     assert_eq!(
-        w.store.sign_off(bob.id, now).await.unwrap(),
+        w.store.sign_off(bob.id, crate::ACTOR, now).await.unwrap(),
         SignOffOutcome::Undecided(5)
     );
     // Decisions from two callers at once: progress stays exact; repeating changes nothing.
@@ -100,7 +100,7 @@ pub async fn campaign_completes_with_its_last_sign_off<S: Store + Clone>(store: 
     assert_eq!(now_bob.decisions_made, 5);
     assert_eq!(now_bob.identities_completed, 2);
     assert_eq!(
-        w.store.sign_off(bob.id, now).await.unwrap(),
+        w.store.sign_off(bob.id, crate::ACTOR, now).await.unwrap(),
         SignOffOutcome::Signed {
             campaign_completed: false
         }
@@ -122,7 +122,7 @@ pub async fn campaign_completes_with_its_last_sign_off<S: Store + Clone>(store: 
         .collect();
     w.store.decide(ada.id, &all, id(1, 1), now).await.unwrap();
     assert_eq!(
-        w.store.sign_off(ada.id, now).await.unwrap(),
+        w.store.sign_off(ada.id, crate::ACTOR, now).await.unwrap(),
         SignOffOutcome::Signed {
             campaign_completed: true
         }

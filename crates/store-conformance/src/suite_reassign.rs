@@ -198,7 +198,7 @@ pub async fn reviews_reassign_items<S: Store + Clone>(store: &S) {
         let store = w.store.clone();
         async move {
             store
-                .reassign_items(cert, &refs, to, "on leave", now)
+                .reassign_items(cert, &refs, to, "on leave", crate::ACTOR, now)
                 .await
                 .unwrap()
         }
@@ -517,7 +517,7 @@ pub async fn reviews_reassign_items<S: Store + Clone>(store: &S) {
         .await
         .unwrap();
     assert_eq!(assert_counters(&w, cyd_cert).await.identities_completed, 2);
-    w.store.sign_off(cyd_cert, now).await.unwrap();
+    w.store.sign_off(cyd_cert, crate::ACTOR, now).await.unwrap();
     assert_eq!(
         move_(cyd_cert, vec![r(Item, mine[0].id)], id(1, 2)).await,
         ReassignOutcome::NotActive(CertificationPhase::Signed)

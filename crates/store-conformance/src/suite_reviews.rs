@@ -132,7 +132,10 @@ pub async fn reviews_certification_lists<S: Store + Clone>(store: &S) {
         .unwrap();
     let signed_at = now.plus(Duration::minutes(1));
     assert_eq!(
-        w.store.sign_off(ada.id, signed_at).await.unwrap(),
+        w.store
+            .sign_off(ada.id, crate::ACTOR, signed_at)
+            .await
+            .unwrap(),
         SignOffOutcome::Signed {
             campaign_completed: false
         }
@@ -799,6 +802,7 @@ pub async fn reviews_item_keys_follow_generation_and_moves<S: Store + Clone>(sto
             }],
             id(1, 3),
             "on leave",
+            crate::ACTOR,
             now,
         )
         .await
@@ -817,6 +821,7 @@ pub async fn reviews_item_keys_follow_generation_and_moves<S: Store + Clone>(sto
             }],
             id(1, 1),
             "on leave",
+            crate::ACTOR,
             now,
         )
         .await

@@ -1,6 +1,7 @@
 //! Campaigns on PostgreSQL: the same operations as the SQLite store, the same shape of SQL
 //! (generation is in `generate.rs`).
 
+use recert_domain::awf::SYSTEM_ACTOR;
 use recert_domain::campaign::{CampaignStatus, CertificationPhase, Decision};
 use recert_domain::review::{
     Alert, AlertLevel, Campaign, CampaignSettings, Certification, CertificationTask,
@@ -334,7 +335,7 @@ const IN_CAMPAIGN: &str =
     "certification_id IN (SELECT id FROM certifications WHERE campaign_id = $1)";
 
 /// Turns the REVOKE decisions of the certifications `cert_condition` selects (by `$1` = `arg`)
-/// into remediation items, once each.
+/// into remediation items, once each; rows already FIXED by hand need none.
 pub(crate) async fn open_remediations(
     c: &mut PgConnection,
     cert_condition: &str,
@@ -349,7 +350,7 @@ pub(crate) async fn open_remediations(
             ri.campaign_id, ri.certification_id, ri.subject_id, ri.access_type, ri.access_id,
             ri.account_id, ri.assignment_id, 'OPEN', $3, $3, $3
          FROM review_items ri
-         WHERE {cert_condition} AND ri.decision = 'REVOKE'
+         WHERE {cert_condition} AND ri.decision = 'REVOKE' AND ri.fixed = 0
          ON CONFLICT (item_id) DO NOTHING"
     );
     sqlx::query(AssertSqlSafe(sql))
@@ -362,6 +363,16 @@ pub(crate) async fn open_remediations(
         .map_err(db_err)
 }
 
+/// How a campaign closes.
+#[derive(Clone, Copy)]
+enum Closing<'a> {
+    /// An admin completes it: undecided rows get the decision with the default comment.
+    Complete(Decision),
+    /// Its deadline passed: undecided rows are REVOKEd with the note (unless they hold one)
+    /// when there is one, else left undecided.
+    Expire(Option<&'a str>),
+}
+
 pub(crate) async fn complete(
     pool: &PgPool,
     cid: Id,
@@ -372,51 +383,143 @@ pub(crate) async fn complete(
     if campaign_status(&mut tx, cid, true).await? != Some(CampaignStatus::Completing) {
         return Ok(None);
     }
-    let k = cid.to_string();
-    let auto = sqlx::query(AssertSqlSafe(format!(
-        "UPDATE review_items SET decision = $2, decided_at = $3, decided_by = NULL,
-            comments = coalesce(comments, 'Decided automatically when the campaign was completed')
-         WHERE {IN_CAMPAIGN} AND decision IS NULL"
-    )))
-    .bind(&k)
-    .bind(decision.as_str())
+    let auto = close(&mut tx, cid, Closing::Complete(decision), now).await?;
+    finish_tasks(&mut tx, cid, TaskType::CompleteCampaign, now).await?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(Some(auto))
+}
+
+pub(crate) async fn overdue(
+    pool: &PgPool,
+    now: Timestamp,
+    limit: u32,
+) -> Result<Vec<Id>, StoreError> {
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM campaigns WHERE status = 'ACTIVE' AND deadline < $1
+         ORDER BY deadline, id LIMIT $2",
+    )
     .bind(ts(now))
-    .execute(&mut *tx)
-    .await
-    .map_err(db_err)?
-    .rows_affected();
-    sqlx::query(AssertSqlSafe(format!(
-        "UPDATE certification_subjects SET items_decided = items_total WHERE {IN_CAMPAIGN}"
-    )))
-    .bind(&k)
-    .execute(&mut *tx)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
     .await
     .map_err(db_err)?;
+    ids.iter()
+        .map(|i| Id::parse(i).map_err(|e| StoreError::corrupt("campaigns", e)))
+        .collect()
+}
+
+pub(crate) async fn expire(
+    pool: &PgPool,
+    cid: Id,
+    reject_note: Option<&str>,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let mut tx = pool.begin().await.map_err(db_err)?;
+    let overdue: Option<bool> = sqlx::query_scalar(
+        "SELECT coalesce(status = 'ACTIVE' AND deadline < $2, FALSE) FROM campaigns
+         WHERE id = $1 FOR UPDATE",
+    )
+    .bind(cid.to_string())
+    .bind(ts(now))
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    if overdue != Some(true) {
+        return Ok(false);
+    }
+    close(&mut tx, cid, Closing::Expire(reject_note), now).await?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(true)
+}
+
+/// Completes a campaign whose row the caller has locked, by the system: decides what `how`
+/// says, signs every row and certification off, turns the REVOKEs into remediation items.
+/// Returns the number of rows decided here.
+async fn close(
+    c: &mut PgConnection,
+    cid: Id,
+    how: Closing<'_>,
+    now: Timestamp,
+) -> Result<u64, StoreError> {
+    let k = cid.to_string();
+    // Undecided rows: the admin's decision, or an expiry's REVOKE with its note (a row's own
+    // note stays).
+    let auto = match how {
+        Closing::Complete(d) => Some((d, "Decided automatically when the campaign was completed")),
+        Closing::Expire(note) => note.map(|n| (Decision::Revoke, n)),
+    };
+    let decided = match auto {
+        Some((decision, comment)) => sqlx::query(AssertSqlSafe(format!(
+            "UPDATE review_items SET decision = $2, decided_at = $3, decided_by = NULL,
+                comments = coalesce(comments, $4), updated_at = $3, updated_by = $5
+             WHERE {IN_CAMPAIGN} AND decision IS NULL"
+        )))
+        .bind(&k)
+        .bind(decision.as_str())
+        .bind(ts(now))
+        .bind(comment)
+        .bind(SYSTEM_ACTOR)
+        .execute(&mut *c)
+        .await
+        .map_err(db_err)?
+        .rows_affected(),
+        None => 0,
+    };
+    // Every row is decided now, except when an expiry leaves them: then the progress the
+    // decisions left stays as it is.
+    let all_decided = auto.is_some();
+    if all_decided {
+        sqlx::query(AssertSqlSafe(format!(
+            "UPDATE certification_subjects SET items_decided = items_total WHERE {IN_CAMPAIGN}"
+        )))
+        .bind(&k)
+        .execute(&mut *c)
+        .await
+        .map_err(db_err)?;
+    }
     sqlx::query(
-        "UPDATE certifications SET decisions_made = decisions_total,
-            identities_completed = identities_total, phase = 'SIGNED',
-            signed_at = coalesce(signed_at, $2), modified_at = $2
+        "UPDATE certifications SET
+            decisions_made = CASE WHEN $3 THEN decisions_total ELSE decisions_made END,
+            identities_completed =
+                CASE WHEN $3 THEN identities_total ELSE identities_completed END,
+            phase = 'SIGNED', signed_at = coalesce(signed_at, $2), modified_at = $2
          WHERE campaign_id = $1",
     )
     .bind(&k)
     .bind(ts(now))
-    .execute(&mut *tx)
+    .bind(all_decided)
+    .execute(&mut *c)
     .await
     .map_err(db_err)?;
-    open_remediations(&mut tx, IN_CAMPAIGN, &k, now).await?;
+    sqlx::query(AssertSqlSafe(format!(
+        "UPDATE review_items SET signed_off = 1, updated_at = $2, updated_by = $3
+         WHERE {IN_CAMPAIGN} AND signed_off = 0"
+    )))
+    .bind(&k)
+    .bind(ts(now))
+    .bind(SYSTEM_ACTOR)
+    .execute(&mut *c)
+    .await
+    .map_err(db_err)?;
+    open_remediations(&mut *c, IN_CAMPAIGN, &k, now).await?;
+    // An admin's completion is by whoever asked for it (its task's requester).
     sqlx::query(
         "UPDATE campaigns SET status = 'COMPLETED', completed_at = $2, modified_at = $2,
-            completed_certifications = total_certifications
+            completed_certifications = total_certifications, expired = $3,
+            completed_by = CASE WHEN $3 THEN 'System' ELSE coalesce(
+                (SELECT t.requested_by FROM certification_tasks t
+                 WHERE t.target_id = $1 AND t.type = 'COMPLETE_CAMPAIGN'
+                 ORDER BY t.created_at DESC, t.id DESC LIMIT 1),
+                'System') END
          WHERE id = $1",
     )
     .bind(&k)
     .bind(ts(now))
-    .execute(&mut *tx)
+    .bind(matches!(how, Closing::Expire(_)))
+    .execute(&mut *c)
     .await
     .map_err(db_err)?;
-    finish_tasks(&mut tx, cid, TaskType::CompleteCampaign, now).await?;
-    tx.commit().await.map_err(db_err)?;
-    Ok(Some(auto))
+    Ok(decided)
 }
 
 pub(crate) async fn delete(pool: &PgPool, cid: Id) -> Result<(), StoreError> {
@@ -429,6 +532,8 @@ pub(crate) async fn delete(pool: &PgPool, cid: Id) -> Result<(), StoreError> {
         "DELETE FROM certification_tasks WHERE target_id IN
             (SELECT id FROM certifications WHERE campaign_id = $1)",
         "DELETE FROM certifications WHERE campaign_id = $1",
+        // The rows' action logs (item_actions) outlive the campaign: they are never deleted.
+        "DELETE FROM item_co_reviewers WHERE campaign_id = $1",
         "DELETE FROM campaign_identities WHERE campaign_id = $1",
         "DELETE FROM campaign_access WHERE campaign_id = $1",
         "DELETE FROM report_chunks WHERE report_id IN
@@ -556,6 +661,29 @@ pub(crate) async fn reassign(
             ));
             continue;
         }
+        // Each of its rows changes reviewer: logged here, as the items themselves do not
+        // change (their co-reviewers stay and are left out of the entry).
+        sqlx::query(
+            "INSERT INTO item_actions (item_id, campaign_id, at, actor, action, old_value,
+                new_value)
+             SELECT i.id, i.campaign_id, $5, $6, 'REVIEWERS',
+                jsonb_build_array(jsonb_build_object('id', c.reviewer_id,
+                    'email', c.reviewer_email, 'name', c.reviewer_name))::text,
+                jsonb_build_array(jsonb_build_object('id', $2::text, 'email', $4::text,
+                    'name', $3::text))::text
+             FROM review_items i JOIN certifications c ON c.id = i.certification_id
+             WHERE i.certification_id = $1 AND c.reviewer_id <> $2
+             ORDER BY i.id",
+        )
+        .bind(cert.to_string())
+        .bind(to.to_string())
+        .bind(&name)
+        .bind(&email)
+        .bind(ts(now))
+        .bind(SYSTEM_ACTOR)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
         sqlx::query(
             "UPDATE certifications SET
                 reassigned_from_id = id, reassigned_from_name = name,

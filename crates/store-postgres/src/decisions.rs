@@ -10,7 +10,7 @@ use sqlx::{PgConnection, PgPool};
 
 use crate::{db_err, ts};
 
-async fn phase(
+pub(crate) async fn phase(
     c: &mut PgConnection,
     cert: &str,
 ) -> Result<Option<(CertificationPhase, String)>, StoreError> {
@@ -66,6 +66,22 @@ pub(crate) async fn recount(
     Ok(())
 }
 
+/// The actor JSON of `by` for the action log: the identity's id, email and name, or the API
+/// client's id and name (the id itself as the name when neither exists).
+pub(crate) async fn actor(c: &mut PgConnection, by: Id) -> Result<String, StoreError> {
+    sqlx::query_scalar(
+        "SELECT coalesce(
+            (SELECT jsonb_build_object('id', id, 'email', email, 'name', display_name)::text
+             FROM identities WHERE id = $1),
+            jsonb_build_object('id', $1::text, 'email', NULL,
+                'name', coalesce((SELECT name FROM api_clients WHERE id = $1), $1::text))::text)",
+    )
+    .bind(by.to_string())
+    .fetch_one(&mut *c)
+    .await
+    .map_err(db_err)
+}
+
 pub(crate) async fn decide(
     pool: &PgPool,
     cert: Id,
@@ -81,11 +97,13 @@ pub(crate) async fn decide(
     if p != CertificationPhase::Active {
         return Ok(DecideOutcome::NotActive(p));
     }
+    let actor = actor(&mut tx, by).await?;
     let mut foreign = Vec::new();
     for d in decisions {
         let n = sqlx::query(
             "UPDATE review_items SET decision = $3, comments = $4, proposed_end_date = $5,
-                decided_by = $6, decided_at = $7
+                decided_by = $6, decided_at = $7, updated_at = $7, updated_by = $8,
+                fixed = CASE WHEN $3 = 'REVOKE' THEN fixed ELSE 0 END
              WHERE id = $1 AND certification_id = $2",
         )
         .bind(d.item_id.to_string())
@@ -95,6 +113,7 @@ pub(crate) async fn decide(
         .bind(d.proposed_end_date.map(ts))
         .bind(by.to_string())
         .bind(ts(now))
+        .bind(&actor)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?
@@ -114,6 +133,7 @@ pub(crate) async fn decide(
 pub(crate) async fn sign_off(
     pool: &PgPool,
     cert: Id,
+    by: Id,
     now: Timestamp,
 ) -> Result<SignOffOutcome, StoreError> {
     let mut tx = pool.begin().await.map_err(db_err)?;
@@ -147,39 +167,65 @@ pub(crate) async fn sign_off(
     if undecided > 0 {
         return Ok(SignOffOutcome::Undecided(undecided));
     }
+    let actor = actor(&mut tx, by).await?;
+    sqlx::query(
+        "UPDATE review_items SET signed_off = 1, updated_at = $2, updated_by = $3
+         WHERE certification_id = $1 AND signed_off = 0",
+    )
+    .bind(&cid)
+    .bind(ts(now))
+    .bind(&actor)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let done = sign_certification(&mut tx, &cid, &campaign, by, now).await?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(SignOffOutcome::Signed {
+        campaign_completed: done,
+    })
+}
+
+/// Makes an ACTIVE certification whose rows are all signed off SIGNED: its REVOKEs go to
+/// remediation, and its campaign completes (by `by`) with its last certification. The caller
+/// holds the campaign's lock, then the certification's. Returns whether the campaign completed.
+pub(crate) async fn sign_certification(
+    c: &mut PgConnection,
+    cid: &str,
+    campaign: &str,
+    by: Id,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
     sqlx::query(
         "UPDATE certifications SET phase = 'SIGNED', signed_at = $2, modified_at = $2
          WHERE id = $1",
     )
-    .bind(&cid)
+    .bind(cid)
     .bind(ts(now))
-    .execute(&mut *tx)
+    .execute(&mut *c)
     .await
     .map_err(db_err)?;
-    crate::campaigns::open_remediations(&mut tx, "certification_id = $1", &cid, now).await?;
+    crate::campaigns::open_remediations(&mut *c, "certification_id = $1", cid, now).await?;
     sqlx::query(
         "UPDATE campaigns SET completed_certifications = (SELECT count(*) FROM certifications
             WHERE campaign_id = $1 AND phase = 'SIGNED'), modified_at = $2
          WHERE id = $1",
     )
-    .bind(&campaign)
+    .bind(campaign)
     .bind(ts(now))
-    .execute(&mut *tx)
+    .execute(&mut *c)
     .await
     .map_err(db_err)?;
     let done = sqlx::query(
-        "UPDATE campaigns SET status = 'COMPLETED', completed_at = $2
+        "UPDATE campaigns SET status = 'COMPLETED', completed_at = $2, completed_by = $3
          WHERE id = $1 AND status = 'ACTIVE' AND completed_certifications = total_certifications",
     )
-    .bind(&campaign)
+    .bind(campaign)
     .bind(ts(now))
-    .execute(&mut *tx)
+    .bind(by.to_string())
+    .execute(&mut *c)
     .await
     .map_err(db_err)?
     .rows_affected()
         == 1;
-    tx.commit().await.map_err(db_err)?;
-    Ok(SignOffOutcome::Signed {
-        campaign_completed: done,
-    })
+    Ok(done)
 }

@@ -414,7 +414,7 @@ pub(crate) async fn generate(
          JOIN gen_subjects s ON s.reviewer_id = g.reviewer_id AND s.subject_id = g.subject_id
          LEFT JOIN gen_names n ON n.access_type = g.access_type AND n.access_id = g.access_id",
     )
-    .bind(item_prefix)
+    .bind(&item_prefix)
     .bind(&cid)
     .bind(g.new_access_since.map(ts))
     .execute(&mut *tx)
@@ -434,15 +434,20 @@ pub(crate) async fn generate(
         &report,
         g.fallback_reviewer.is_some(),
     ));
+    // Row 0 of the dialect's result rows: the first item inserted. Each summary starts at its
+    // first item's number (16 hex digits after its prefix), so the smallest summary id holds the
+    // smallest number, and the small table answers for the big one.
     sqlx::query(
         "UPDATE campaigns SET status = 'STAGED', total_certifications = $2,
-            completed_certifications = 0, generated_at = $3, modified_at = $3, alerts = $4::jsonb
+            completed_certifications = 0, generated_at = $3, modified_at = $3, alerts = $4::jsonb,
+            first_item_id = (SELECT $5 || substr(min(summary_id), 17) FROM gen_subjects)
          WHERE id = $1",
     )
     .bind(&cid)
     .bind(report.certifications as i64)
     .bind(ts(g.now))
     .bind(to_json(&alerts))
+    .bind(&item_prefix)
     .execute(&mut *tx)
     .await
     .map_err(db_err)?;

@@ -2,6 +2,7 @@
 //! processes share one database. Queries are checked at run time (no database is needed to
 //! build); bulk writes use `COPY`, the fastest load path measured on the project's machine.
 
+mod awf;
 mod campaigns;
 mod copy;
 mod decisions;
@@ -22,6 +23,7 @@ pub mod testing;
 pub use params::bind_params;
 
 use async_trait::async_trait;
+use recert_domain::awf::{CampaignRows, ReviewerStats, Row, RowChange, RowOutcome, RowQuery};
 use recert_domain::campaign::{CampaignStatus, Decision};
 use recert_domain::certification::{AccessReviewItem, ReassignOutcome, ReassignRef, ReviewerRef};
 use recert_domain::review::{
@@ -389,9 +391,10 @@ impl Store for PostgresStore {
     async fn sign_off(
         &self,
         certification_id: Id,
+        by: Id,
         now: Timestamp,
     ) -> Result<SignOffOutcome, StoreError> {
-        decisions::sign_off(&self.pool, certification_id, now).await
+        decisions::sign_off(&self.pool, certification_id, by, now).await
     }
 
     async fn certifications(
@@ -437,9 +440,10 @@ impl Store for PostgresStore {
         refs: &[ReassignRef],
         to: Id,
         reason: &str,
+        by: Id,
         now: Timestamp,
     ) -> Result<ReassignOutcome, StoreError> {
-        reassign::reassign_items(&self.pool, certification_id, refs, to, reason, now).await
+        reassign::reassign_items(&self.pool, certification_id, refs, to, reason, by, now).await
     }
 
     async fn certification_tasks(
@@ -453,6 +457,50 @@ impl Store for PostgresStore {
 
     async fn create_task(&self, task: &CertificationTask, job: &NewJob) -> Result<(), StoreError> {
         reviews::create_task(&self.pool, task, job).await
+    }
+
+    async fn awf_campaign_ids(
+        &self,
+        template: Option<Option<Id>>,
+        reviewer: Option<Id>,
+        after: Option<Id>,
+        limit: u32,
+        count: bool,
+    ) -> Result<Page<Id>, StoreError> {
+        awf::campaign_ids(&self.pool, template, reviewer, after, limit, count).await
+    }
+
+    async fn awf_campaign_rows(&self, ids: &[Id]) -> Result<Vec<CampaignRows>, StoreError> {
+        awf::campaign_rows(&self.pool, ids).await
+    }
+
+    async fn awf_rows(&self, query: &RowQuery) -> Result<Page<Row>, StoreError> {
+        awf::rows(&self.pool, query).await
+    }
+
+    async fn awf_apply(&self, change: &RowChange) -> Result<RowOutcome, StoreError> {
+        awf::apply(&self.pool, change).await
+    }
+
+    async fn awf_reviewer_stats(
+        &self,
+        campaign_id: Id,
+        reviewer: Option<Id>,
+    ) -> Result<Vec<ReviewerStats>, StoreError> {
+        awf::reviewer_stats(&self.pool, campaign_id, reviewer).await
+    }
+
+    async fn overdue_campaigns(&self, now: Timestamp, limit: u32) -> Result<Vec<Id>, StoreError> {
+        campaigns::overdue(&self.pool, now, limit).await
+    }
+
+    async fn expire_campaign(
+        &self,
+        id: Id,
+        reject_note: Option<&str>,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        campaigns::expire(&self.pool, id, reject_note, now).await
     }
 
     async fn due_remediations(

@@ -34,6 +34,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0006_item_keys",
         include_str!("../migrations/0006_item_keys.sql"),
     ),
+    (7, "0007_awf", include_str!("../migrations/0007_awf.sql")),
 ];
 
 /// Any constant works as long as only recert's migrations use it.

@@ -150,12 +150,38 @@ pub(crate) async fn reassign_items(
     refs: &[ReassignRef],
     to: Id,
     reason: &str,
+    by: Id,
     now: Timestamp,
 ) -> Result<ReassignOutcome, StoreError> {
     let mut tx = pool.begin().await.map_err(db_err)?;
+    let actor = crate::decisions::actor(&mut tx, by).await?;
+    let outcome = move_items(&mut tx, cert, refs, to, reason, &actor, None, now).await?;
+    // Anything but a move wrote nothing worth keeping: dropping the transaction rolls it back.
+    if matches!(outcome, ReassignOutcome::Moved { .. }) {
+        tx.commit().await.map_err(db_err)?;
+    }
+    Ok(outcome)
+}
+
+/// Moves the items `refs` name to `to`'s certification in the same campaign (created if
+/// needed), inside the caller's transaction; `actor` (JSON) is logged as the mover. The moved
+/// items lose their decision, their FIXED mark and their sign-off, and get `co_reviewers`
+/// (JSON; `None`: none) in the same change, so that the move is one REVIEWERS entry. On any outcome but
+/// `Moved` the transaction may hold partial work: the caller must roll it back.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn move_items(
+    tx: &mut PgConnection,
+    cert: Id,
+    refs: &[ReassignRef],
+    to: Id,
+    reason: &str,
+    actor: &str,
+    co_reviewers: Option<&str>,
+    now: Timestamp,
+) -> Result<ReassignOutcome, StoreError> {
     let src = cert.to_string();
     let to_s = to.to_string();
-    let Some(source) = lock_source(&mut tx, &src).await? else {
+    let Some(source) = lock_source(tx, &src).await? else {
         return Ok(ReassignOutcome::NoSuchCertification);
     };
     if source.phase != CertificationPhase::Active {
@@ -176,7 +202,7 @@ pub(crate) async fn reassign_items(
         return Ok(ReassignOutcome::SameReviewer);
     }
 
-    let found = resolve(&mut tx, &src, refs).await?;
+    let found = resolve(tx, &src, refs).await?;
     let matched: BTreeSet<usize> = found.iter().map(|f| f.0).collect();
     let mut unmatched: Vec<String> = Vec::new();
     for (n, r) in refs.iter().enumerate() {
@@ -283,7 +309,9 @@ pub(crate) async fn reassign_items(
     let moved = sqlx::query(
         "UPDATE review_items i SET certification_id = $2, summary_id = t.id,
             subject_name = t.name, decision = NULL,
-            comments = NULL, proposed_end_date = NULL, decided_by = NULL, decided_at = NULL
+            comments = NULL, proposed_end_date = NULL, decided_by = NULL, decided_at = NULL,
+            co_reviewers = $6::jsonb, fixed = 0, signed_off = 0, updated_at = $4,
+            updated_by = $5
          FROM certification_subjects t
          WHERE i.certification_id = $1 AND i.id = ANY($3)
            AND t.certification_id = $2 AND t.subject_id = i.subject_id",
@@ -291,6 +319,9 @@ pub(crate) async fn reassign_items(
     .bind(&src)
     .bind(&target)
     .bind(&item_ids)
+    .bind(ts(now))
+    .bind(actor)
+    .bind(co_reviewers)
     .execute(&mut *tx)
     .await
     .map_err(db_err)?
@@ -301,6 +332,11 @@ pub(crate) async fn reassign_items(
             item_ids.len()
         )));
     }
+    sqlx::query("DELETE FROM item_co_reviewers WHERE item_id = ANY($1)")
+        .bind(&item_ids)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
     sqlx::query(
         "DELETE FROM certification_subjects s
          WHERE s.certification_id = $1 AND s.subject_id = ANY($2)
@@ -313,8 +349,8 @@ pub(crate) async fn reassign_items(
     .execute(&mut *tx)
     .await
     .map_err(db_err)?;
-    crate::decisions::recount(&mut tx, &src, now).await?;
-    crate::decisions::recount(&mut tx, &target, now).await?;
+    crate::decisions::recount(tx, &src, now).await?;
+    crate::decisions::recount(tx, &target, now).await?;
     if created {
         sqlx::query(
             "UPDATE campaigns SET total_certifications = total_certifications + 1,
@@ -327,7 +363,6 @@ pub(crate) async fn reassign_items(
         .await
         .map_err(db_err)?;
     }
-    tx.commit().await.map_err(db_err)?;
     Ok(ReassignOutcome::Moved {
         to_certification: Id::parse(&target)
             .map_err(|e| StoreError::corrupt("certifications", e))?,

@@ -113,7 +113,7 @@ pub(crate) async fn certification(
 }
 
 /// A review item with its summary and snapshots, over [`ITEM_FROM`] (`i`, `s`, `a`).
-const ITEM_COLUMNS: &str = "i.id, i.certification_id, i.summary_id, i.subject_id, \
+pub(crate) const ITEM_COLUMNS: &str = "i.id, i.certification_id, i.summary_id, i.subject_id, \
     s.name AS identity_name, (s.items_decided = s.items_total) AS identity_completed, \
     i.access_type, i.access_id, COALESCE(a.name, i.account_name, '') AS access_name, \
     (a.access_id IS NOT NULL) AS has_access, a.description, a.privileged, a.source_id, \
@@ -125,7 +125,7 @@ const ITEM_COLUMNS: &str = "i.id, i.certification_id, i.summary_id, i.subject_id
     i.account_source_id, i.account_disabled, i.account_locked, i.new_access, i.decision, \
     i.comments, i.proposed_end_date";
 
-fn item_from_row(r: &PgRow) -> Result<AccessReviewItem, StoreError> {
+pub(crate) fn item_from_row(r: &PgRow) -> Result<AccessReviewItem, StoreError> {
     let t = "review_items";
     let access = if flag(r, "has_access")? {
         Some(AccessSnapshot {

@@ -100,7 +100,7 @@ async fn sign(store: PostgresStore, cert: Id, now: Timestamp) -> Result<bool, St
             })
             .collect();
         store.decide(cert, &writes, id(1, 2), now).await?;
-        match store.sign_off(cert, now).await? {
+        match store.sign_off(cert, id(1, 2), now).await? {
             SignOffOutcome::Signed { .. } => return Ok(true),
             SignOffOutcome::Undecided(_) => tokio::task::yield_now().await,
             other => panic!("sign-off: {other:?}"),
@@ -128,7 +128,11 @@ async fn items_move_while_others_decide_and_sign() {
                     id: id(1, s),
                     kind: ReassignKind::IdentitySummary,
                 };
-                outcomes.push(store.reassign_items(c1, &[r], to, "on leave", now).await?);
+                outcomes.push(
+                    store
+                        .reassign_items(c1, &[r], to, "on leave", id(1, 1), now)
+                        .await?,
+                );
             }
             Ok::<_, StoreError>(outcomes)
         })
@@ -242,7 +246,7 @@ async fn the_source_signs_off_while_its_items_move() {
                 };
                 outcomes.push(
                     store
-                        .reassign_items(c1, &[r], id(1, 30 + s), "away", now)
+                        .reassign_items(c1, &[r], id(1, 30 + s), "away", id(1, 1), now)
                         .await?,
                 );
             }

@@ -316,7 +316,7 @@ pub(crate) fn open_remediations(
                     ri.campaign_id, ri.certification_id, ri.subject_id, ri.access_type,
                     ri.access_id, ri.account_id, ri.assignment_id, 'OPEN', ?3, ?3, ?3
                  FROM review_items ri
-                 WHERE {cert_condition} AND ri.decision = 'REVOKE'
+                 WHERE {cert_condition} AND ri.decision = 'REVOKE' AND ri.fixed = 0
                  ON CONFLICT (item_id) DO NOTHING"
             ),
             params![arg, id_prefix(), now.to_string()],
@@ -336,34 +336,130 @@ pub(crate) fn complete(
         return Ok(None);
     }
     let cid = id.to_string();
-    let ts = now.to_string();
-    let auto = tx
-        .execute(
-            &format!(
-                "UPDATE review_items SET decision = ?2, decided_at = ?3, decided_by = NULL,
-                    comments = coalesce(comments,
-                        'Decided automatically when the campaign was completed')
-                 WHERE {IN_CAMPAIGN} AND decision IS NULL"
-            ),
-            params![cid, decision.as_str(), ts],
-        )
-        .map_err(db_err)? as u64;
+    let auto = close(
+        &tx,
+        &cid,
+        Some((
+            decision,
+            "Decided automatically when the campaign was completed",
+        )),
+        now,
+    )?;
     tx.execute(
-        &format!(
-            "UPDATE certification_subjects SET items_decided = items_total WHERE {IN_CAMPAIGN}"
-        ),
+        "UPDATE campaigns SET completed_by = coalesce((SELECT requested_by
+            FROM certification_tasks WHERE target_id = ?1 AND type = 'COMPLETE_CAMPAIGN'
+            ORDER BY created_at DESC LIMIT 1), 'System')
+         WHERE id = ?1",
         [&cid],
     )
     .map_err(db_err)?;
+    finish_tasks(&tx, id, TaskType::CompleteCampaign, now)?;
+    tx.commit().map_err(db_err)?;
+    Ok(Some(auto))
+}
+
+/// Completes an overdue ACTIVE campaign as EXPIRED, by the system.
+pub(crate) fn expire(
+    c: &mut Connection,
+    id: Id,
+    reject_note: Option<&str>,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let tx = c.transaction().map_err(db_err)?;
+    let cid = id.to_string();
+    let overdue: bool = tx
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM campaigns WHERE id = ?1 AND status = 'ACTIVE'
+                AND deadline IS NOT NULL AND deadline < ?2)",
+            params![cid, now.to_string()],
+            |r| r.get(0),
+        )
+        .map_err(db_err)?;
+    if !overdue {
+        return Ok(false);
+    }
+    close(&tx, &cid, reject_note.map(|n| (Decision::Revoke, n)), now)?;
     tx.execute(
-        "UPDATE certifications SET decisions_made = decisions_total,
-            identities_completed = identities_total, phase = 'SIGNED',
-            signed_at = coalesce(signed_at, ?2), modified_at = ?2
+        "UPDATE campaigns SET completed_by = 'System', expired = 1 WHERE id = ?1",
+        [&cid],
+    )
+    .map_err(db_err)?;
+    tx.commit().map_err(db_err)?;
+    Ok(true)
+}
+
+/// ACTIVE campaigns past their deadline, oldest deadline first.
+pub(crate) fn overdue(c: &Connection, now: Timestamp, limit: u32) -> Result<Vec<Id>, StoreError> {
+    let mut stmt = c
+        .prepare(
+            "SELECT id FROM campaigns WHERE status = 'ACTIVE' AND deadline IS NOT NULL
+                AND deadline < ?1
+             ORDER BY deadline, id LIMIT ?2",
+        )
+        .map_err(db_err)?;
+    stmt.query_map(params![now.to_string(), limit], |r| get_id(r, 0))
+        .map_err(db_err)?
+        .collect::<Result<_, _>>()
+        .map_err(db_err)
+}
+
+/// Closes a campaign by the system: undecided items get `auto` (decision and comment) when
+/// given, every row and certification is signed off, REVOKEs go to remediation, and the
+/// campaign is COMPLETED. Returns how many items were decided automatically.
+fn close(
+    tx: &Connection,
+    cid: &str,
+    auto: Option<(Decision, &str)>,
+    now: Timestamp,
+) -> Result<u64, StoreError> {
+    let ts = now.to_string();
+    let system = recert_domain::awf::SYSTEM_ACTOR;
+    let decided = match auto {
+        Some((decision, comment)) => tx
+            .execute(
+                &format!(
+                    "UPDATE review_items SET decision = ?2, decided_at = ?3, decided_by = NULL,
+                        comments = coalesce(comments, ?4), updated_at = ?3, updated_by = ?5
+                     WHERE {IN_CAMPAIGN} AND decision IS NULL"
+                ),
+                params![cid, decision.as_str(), ts, comment, system],
+            )
+            .map_err(db_err)? as u64,
+        None => 0,
+    };
+    tx.execute(
+        &format!(
+            "UPDATE review_items SET signed_off = 1, updated_at = ?2, updated_by = ?3
+             WHERE {IN_CAMPAIGN} AND signed_off = 0"
+        ),
+        params![cid, ts, system],
+    )
+    .map_err(db_err)?;
+    if auto.is_some() {
+        tx.execute(
+            &format!(
+                "UPDATE certification_subjects SET items_decided = items_total
+                 WHERE {IN_CAMPAIGN}"
+            ),
+            [cid],
+        )
+        .map_err(db_err)?;
+        tx.execute(
+            "UPDATE certifications SET decisions_made = decisions_total,
+                identities_completed = identities_total
+             WHERE campaign_id = ?1",
+            [cid],
+        )
+        .map_err(db_err)?;
+    }
+    tx.execute(
+        "UPDATE certifications SET phase = 'SIGNED', signed_at = coalesce(signed_at, ?2),
+            modified_at = ?2
          WHERE campaign_id = ?1",
         params![cid, ts],
     )
     .map_err(db_err)?;
-    open_remediations(&tx, IN_CAMPAIGN, &cid, now)?;
+    open_remediations(tx, IN_CAMPAIGN, cid, now)?;
     tx.execute(
         "UPDATE campaigns SET status = 'COMPLETED', completed_at = ?2, modified_at = ?2,
             completed_certifications = total_certifications
@@ -371,9 +467,7 @@ pub(crate) fn complete(
         params![cid, ts],
     )
     .map_err(db_err)?;
-    finish_tasks(&tx, id, TaskType::CompleteCampaign, now)?;
-    tx.commit().map_err(db_err)?;
-    Ok(Some(auto))
+    Ok(decided)
 }
 
 pub(crate) fn delete(c: &mut Connection, id: Id) -> Result<(), StoreError> {
@@ -393,6 +487,7 @@ pub(crate) fn delete(c: &mut Connection, id: Id) -> Result<(), StoreError> {
             (SELECT id FROM campaign_reports WHERE campaign_id = ?1)",
         "DELETE FROM campaign_reports WHERE campaign_id = ?1",
         "DELETE FROM certification_tasks WHERE target_id = ?1",
+        "DELETE FROM item_co_reviewers WHERE campaign_id = ?1",
         "DELETE FROM campaigns WHERE id = ?1",
     ] {
         tx.execute(sql, [&cid]).map_err(db_err)?;
@@ -500,6 +595,27 @@ pub(crate) fn reassign(
                     ));
                     continue;
                 }
+                // The items stay in the certification; their owner changes.
+                tx.execute(
+                    "INSERT INTO item_actions (item_id, campaign_id, at, actor, action,
+                        old_value, new_value)
+                     SELECT i.id, i.campaign_id, ?3, ?4, 'REVIEWERS',
+                        json_array(json_object('id', c.reviewer_id, 'email', c.reviewer_email,
+                            'name', c.reviewer_name)),
+                        json_array(json_object('id', ?2, 'email', ?5, 'name', ?6))
+                     FROM review_items i JOIN certifications c ON c.id = i.certification_id
+                     WHERE i.certification_id = ?1
+                     ORDER BY i.id",
+                    params![
+                        cert.to_string(),
+                        to.to_string(),
+                        now.to_string(),
+                        recert_domain::awf::SYSTEM_ACTOR,
+                        email,
+                        name
+                    ],
+                )
+                .map_err(db_err)?;
                 tx.execute(
                     "UPDATE certifications SET
                         reassigned_from_id = id, reassigned_from_name = name,

@@ -10,7 +10,10 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::db_err;
 
-fn phase(c: &Connection, cert: &str) -> Result<Option<(CertificationPhase, String)>, StoreError> {
+pub(crate) fn phase(
+    c: &Connection,
+    cert: &str,
+) -> Result<Option<(CertificationPhase, String)>, StoreError> {
     let row: Option<(String, String)> = c
         .query_row(
             "SELECT phase, campaign_id FROM certifications WHERE id = ?1",
@@ -55,6 +58,21 @@ pub(crate) fn recount(c: &Connection, cert: &str, now: &str) -> Result<(), Store
     Ok(())
 }
 
+/// The actor JSON of `by` for the action log: the identity's id, email and name, or the API
+/// client's id and name.
+pub(crate) fn actor(c: &Connection, by: Id) -> Result<String, StoreError> {
+    c.prepare_cached(
+        "SELECT coalesce(
+            (SELECT json_object('id', id, 'email', email, 'name', display_name)
+             FROM identities WHERE id = ?1),
+            json_object('id', ?1, 'email', NULL,
+                'name', coalesce((SELECT name FROM api_clients WHERE id = ?1), ?1)))",
+    )
+    .map_err(db_err)?
+    .query_row([by.to_string()], |r| r.get(0))
+    .map_err(db_err)
+}
+
 pub(crate) fn decide(
     c: &mut Connection,
     cert: Id,
@@ -71,12 +89,14 @@ pub(crate) fn decide(
         return Ok(DecideOutcome::NotActive(p));
     }
     let ts = now.to_string();
+    let actor = actor(&tx, by)?;
     let mut foreign = Vec::new();
     {
         let mut stmt = tx
             .prepare_cached(
                 "UPDATE review_items SET decision = ?3, comments = ?4, proposed_end_date = ?5,
-                    decided_by = ?6, decided_at = ?7
+                    decided_by = ?6, decided_at = ?7, updated_at = ?7, updated_by = ?8,
+                    fixed = CASE WHEN ?3 = 'REVOKE' THEN fixed ELSE 0 END
                  WHERE id = ?1 AND certification_id = ?2",
             )
             .map_err(db_err)?;
@@ -89,7 +109,8 @@ pub(crate) fn decide(
                     d.comments,
                     d.proposed_end_date.map(|t| t.to_string()),
                     by.to_string(),
-                    ts
+                    ts,
+                    actor
                 ])
                 .map_err(db_err)?;
             if n == 0 {
@@ -109,6 +130,7 @@ pub(crate) fn decide(
 pub(crate) fn sign_off(
     c: &mut Connection,
     cert: Id,
+    by: Id,
     now: Timestamp,
 ) -> Result<SignOffOutcome, StoreError> {
     let tx = c.transaction().map_err(db_err)?;
@@ -131,12 +153,36 @@ pub(crate) fn sign_off(
     }
     let ts = now.to_string();
     tx.execute(
+        "UPDATE review_items SET signed_off = 1, updated_at = ?2, updated_by = ?3
+         WHERE certification_id = ?1 AND signed_off = 0",
+        params![cid, ts, actor(&tx, by)?],
+    )
+    .map_err(db_err)?;
+    let done = sign_certification(&tx, &cid, &campaign, by, now)?;
+    tx.commit().map_err(db_err)?;
+    Ok(SignOffOutcome::Signed {
+        campaign_completed: done,
+    })
+}
+
+/// Makes an ACTIVE certification whose rows are all signed off SIGNED: its REVOKEs go to
+/// remediation, and its campaign completes (by `by`) with its last certification. Returns
+/// whether the campaign completed.
+pub(crate) fn sign_certification(
+    tx: &Connection,
+    cid: &str,
+    campaign: &str,
+    by: Id,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let ts = now.to_string();
+    tx.execute(
         "UPDATE certifications SET phase = 'SIGNED', signed_at = ?2, modified_at = ?2
          WHERE id = ?1",
         params![cid, ts],
     )
     .map_err(db_err)?;
-    crate::campaigns::open_remediations(&tx, "certification_id = ?1", &cid, now)?;
+    crate::campaigns::open_remediations(tx, "certification_id = ?1", cid, now)?;
     let n = tx
         .execute(
             "UPDATE campaigns SET completed_certifications = (SELECT count(*) FROM certifications
@@ -145,18 +191,14 @@ pub(crate) fn sign_off(
             params![campaign, ts],
         )
         .map_err(db_err)?;
-    let done = n == 1
+    Ok(n == 1
         && tx
             .execute(
-                "UPDATE campaigns SET status = 'COMPLETED', completed_at = ?2
+                "UPDATE campaigns SET status = 'COMPLETED', completed_at = ?2, completed_by = ?3
                  WHERE id = ?1 AND status = 'ACTIVE'
                    AND completed_certifications = total_certifications",
-                params![campaign, ts],
+                params![campaign, ts, by.to_string()],
             )
             .map_err(db_err)?
-            == 1;
-    tx.commit().map_err(db_err)?;
-    Ok(SignOffOutcome::Signed {
-        campaign_completed: done,
-    })
+            == 1)
 }

@@ -458,13 +458,17 @@ fn generate_in(c: &mut Connection, g: &Generation) -> Result<Option<GenerationRe
     ));
     tx.execute(
         "UPDATE campaigns SET status = 'STAGED', total_certifications = ?2,
-            completed_certifications = 0, generated_at = ?3, modified_at = ?3, alerts = ?4
+            completed_certifications = 0, generated_at = ?3, modified_at = ?3, alerts = ?4,
+            first_item_id = (SELECT CASE WHEN min(seq) IS NOT NULL
+                THEN ?5 || printf('%016x', min(seq)) END
+                FROM temp.gen_items WHERE reviewer_id <> '')
          WHERE id = ?1",
         params![
             cid,
             report.certifications as i64,
             now,
-            serde_json::to_string(&alerts).unwrap_or_else(|_| "[]".into())
+            serde_json::to_string(&alerts).unwrap_or_else(|_| "[]".into()),
+            item_prefix
         ],
     )
     .map_err(db_err)?;

@@ -5,6 +5,7 @@
 //! `spawn_blocking`: reads on a small pool of connections, writes on the one writer connection
 //! SQLite allows at a time.
 
+mod awf;
 mod campaigns;
 mod decisions;
 mod generate;
@@ -504,9 +505,10 @@ impl Store for SqliteStore {
     async fn sign_off(
         &self,
         certification_id: Id,
+        by: Id,
         now: Timestamp,
     ) -> Result<SignOffOutcome, StoreError> {
-        self.write(move |c| decisions::sign_off(c, certification_id, now))
+        self.write(move |c| decisions::sign_off(c, certification_id, by, now))
             .await
     }
 
@@ -567,10 +569,73 @@ impl Store for SqliteStore {
         refs: &[ReassignRef],
         to: Id,
         reason: &str,
+        by: Id,
         now: Timestamp,
     ) -> Result<ReassignOutcome, StoreError> {
         let (refs, reason) = (refs.to_vec(), reason.to_owned());
-        self.write(move |c| reviews::reassign_items(c, certification_id, &refs, to, &reason, now))
+        self.write(move |c| {
+            reviews::reassign_items(c, certification_id, &refs, to, &reason, by, now)
+        })
+        .await
+    }
+
+    async fn awf_campaign_ids(
+        &self,
+        template: Option<Option<Id>>,
+        reviewer: Option<Id>,
+        after: Option<Id>,
+        limit: u32,
+        count: bool,
+    ) -> Result<Page<Id>, StoreError> {
+        self.read(move |c| awf::campaign_ids(c, template, reviewer, after, limit, count))
+            .await
+    }
+
+    async fn awf_campaign_rows(
+        &self,
+        ids: &[Id],
+    ) -> Result<Vec<recert_domain::awf::CampaignRows>, StoreError> {
+        let ids = ids.to_vec();
+        self.read(move |c| awf::campaign_rows(c, &ids)).await
+    }
+
+    async fn awf_rows(
+        &self,
+        query: &recert_domain::awf::RowQuery,
+    ) -> Result<Page<recert_domain::awf::Row>, StoreError> {
+        let q = query.clone();
+        self.read(move |c| awf::rows(c, &q)).await
+    }
+
+    async fn awf_apply(
+        &self,
+        change: &recert_domain::awf::RowChange,
+    ) -> Result<recert_domain::awf::RowOutcome, StoreError> {
+        let ch = change.clone();
+        self.write(move |c| awf::apply(c, &ch)).await
+    }
+
+    async fn awf_reviewer_stats(
+        &self,
+        campaign_id: Id,
+        reviewer: Option<Id>,
+    ) -> Result<Vec<recert_domain::awf::ReviewerStats>, StoreError> {
+        self.read(move |c| awf::reviewer_stats(c, campaign_id, reviewer))
+            .await
+    }
+
+    async fn overdue_campaigns(&self, now: Timestamp, limit: u32) -> Result<Vec<Id>, StoreError> {
+        self.read(move |c| campaigns::overdue(c, now, limit)).await
+    }
+
+    async fn expire_campaign(
+        &self,
+        id: Id,
+        reject_note: Option<&str>,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let note = reject_note.map(str::to_owned);
+        self.write(move |c| awf::expire(c, id, note.as_deref(), now))
             .await
     }
 

@@ -33,6 +33,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0006_item_keys",
         include_str!("../migrations/0006_item_keys.sql"),
     ),
+    (7, "0007_awf", include_str!("../migrations/0007_awf.sql")),
 ];
 
 pub(crate) fn run(conn: &mut Connection) -> Result<Vec<String>, StoreError> {

@@ -136,7 +136,7 @@ pub(crate) fn certification(c: &Connection, id: Id) -> Result<Option<Certificati
 }
 
 /// The columns [`item_from_row`] reads, over [`ITEM_FROM`].
-const ITEM_COLUMNS: &str = "i.id, i.certification_id, i.summary_id, i.subject_id, s.name, \
+pub(crate) const ITEM_COLUMNS: &str = "i.id, i.certification_id, i.summary_id, i.subject_id, s.name, \
     (s.items_decided = s.items_total), i.access_type, i.access_id, \
     COALESCE(a.name, i.account_name, ''), a.access_id IS NOT NULL, a.description, a.privileged, \
     a.source_id, a.source_name, a.source_type, a.attribute_name, a.attribute_value, a.owner_id, \
@@ -145,7 +145,7 @@ const ITEM_COLUMNS: &str = "i.id, i.certification_id, i.summary_id, i.subject_id
     i.account_disabled, i.account_locked, i.new_access, i.decision, i.comments, \
     i.proposed_end_date";
 
-fn item_from_row(r: &Row<'_>) -> rusqlite::Result<AccessReviewItem> {
+pub(crate) fn item_from_row(r: &Row<'_>) -> rusqlite::Result<AccessReviewItem> {
     let snapshot: bool = r.get(9)?;
     let access = if snapshot {
         Some(AccessSnapshot {
@@ -393,10 +393,32 @@ pub(crate) fn reassign_items(
     refs: &[ReassignRef],
     to: Id,
     reason: &str,
+    by: Id,
     now: Timestamp,
 ) -> Result<ReassignOutcome, StoreError> {
     // Every refusal returns before anything is written; dropping the transaction rolls back.
     let tx = c.transaction().map_err(db_err)?;
+    let out = reassign_in(&tx, cert, refs, to, reason, by, None, now)?;
+    if matches!(out, ReassignOutcome::Moved { .. }) {
+        tx.commit().map_err(db_err)?;
+    }
+    Ok(out)
+}
+
+/// [`reassign_items`] inside a transaction the caller commits; a refusal writes nothing. The
+/// moved items lose their decision and sign-off and get `co_reviewers` (JSON; `None`: none)
+/// in the same change, so that a move is one REVIEWERS entry in their log.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn reassign_in(
+    tx: &Connection,
+    cert: Id,
+    refs: &[ReassignRef],
+    to: Id,
+    reason: &str,
+    by: Id,
+    co_reviewers: Option<&str>,
+    now: Timestamp,
+) -> Result<ReassignOutcome, StoreError> {
     let cid = cert.to_string();
     let to_id = to.to_string();
     let ts = now.to_string();
@@ -448,7 +470,7 @@ pub(crate) fn reassign_items(
     let mut items: BTreeSet<String> = BTreeSet::new();
     let mut unmatched = Vec::new();
     for r in refs {
-        let found = resolve(&tx, &cid, r)?;
+        let found = resolve(tx, &cid, r)?;
         if found.is_empty() {
             unmatched.push(format!("{} {}", r.kind.as_str(), r.id));
         }
@@ -569,12 +591,24 @@ pub(crate) fn reassign_items(
                     subject_name = (SELECT s.name FROM certification_subjects s
                         WHERE s.certification_id = ?2 AND s.subject_id = review_items.subject_id),
                     decision = NULL, comments = NULL, proposed_end_date = NULL,
-                    decided_by = NULL, decided_at = NULL
+                    decided_by = NULL, decided_at = NULL, fixed = 0, signed_off = 0,
+                    co_reviewers = ?5, updated_at = ?3, updated_by = ?4
                  WHERE {MOVED}"
             ),
-            params![ids, target],
+            params![
+                ids,
+                target,
+                ts,
+                crate::decisions::actor(tx, by)?,
+                co_reviewers
+            ],
         )
         .map_err(db_err)? as u64;
+    tx.execute(
+        &format!("DELETE FROM item_co_reviewers WHERE item_{MOVED}"),
+        [&ids],
+    )
+    .map_err(db_err)?;
     tx.execute(
         "DELETE FROM certification_subjects WHERE certification_id = ?1
            AND NOT EXISTS (SELECT 1 FROM review_items i WHERE i.certification_id = ?1
@@ -582,9 +616,8 @@ pub(crate) fn reassign_items(
         [&cid],
     )
     .map_err(db_err)?;
-    crate::decisions::recount(&tx, &cid, &ts)?;
-    crate::decisions::recount(&tx, &target, &ts)?;
-    tx.commit().map_err(db_err)?;
+    crate::decisions::recount(tx, &cid, &ts)?;
+    crate::decisions::recount(tx, &target, &ts)?;
     Ok(ReassignOutcome::Moved {
         to_certification: Id::parse(&target)
             .map_err(|e| StoreError::corrupt("certifications", e))?,

@@ -49,3 +49,28 @@ fn parses_sqlite_urls() {
     assert!(path_from_url("postgres://x").is_none());
     assert!(path_from_url("sqlite://").is_none());
 }
+
+#[tokio::test]
+async fn the_action_log_refuses_updates_and_deletes() {
+    let (store, dir) = fresh().await.unwrap();
+    drop(store);
+    let c = rusqlite::Connection::open(dir.path().join("recert.db")).unwrap();
+    c.execute(
+        "INSERT INTO item_actions (item_id, campaign_id, at, actor, action, old_value, new_value)
+         VALUES ('i', 'k', '2026-01-01T00:00:00.000Z', '{\"name\":\"System\"}', 'NOTES',
+                 '\"a\"', '\"b\"')",
+        [],
+    )
+    .unwrap();
+    for sql in [
+        "UPDATE item_actions SET new_value = '\"c\"'",
+        "DELETE FROM item_actions",
+    ] {
+        let e = c.execute(sql, []).unwrap_err().to_string();
+        assert!(e.contains("append-only"), "{sql}: {e}");
+    }
+    let n: i64 = c
+        .query_row("SELECT count(*) FROM item_actions", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 1);
+}

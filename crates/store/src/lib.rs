@@ -2,6 +2,7 @@
 //! `recert-store-sqlite` and `recert-store-postgres` implement it, and `recert-store-conformance`
 //! holds the one behaviour suite both must pass.
 
+pub mod awf;
 pub mod campaigns;
 pub mod certifications;
 mod error;
@@ -305,9 +306,12 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// Signs a fully decided ACTIVE certification off: it becomes SIGNED, its REVOKE decisions
     /// become remediation items, and the campaign completes with its last certification.
+    /// `by` (an identity's or API client's id) is recorded in each row's action log and as
+    /// the campaign's `completed_by` when it completes.
     async fn sign_off(
         &self,
         certification_id: Id,
+        by: Id,
         now: Timestamp,
     ) -> Result<SignOffOutcome, StoreError>;
 
@@ -361,6 +365,7 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         refs: &[ReassignRef],
         to: Id,
         reason: &str,
+        by: Id,
         now: Timestamp,
     ) -> Result<ReassignOutcome, StoreError>;
 
@@ -377,6 +382,67 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Stores a task (a `REASSIGN` task of the reviewer API) with the job that carries it out,
     /// in one transaction.
     async fn create_task(&self, task: &CertificationTask, job: &NewJob) -> Result<(), StoreError>;
+
+    // ---- the Access Workflows dialect ----
+
+    /// Campaign ids for the dialect's certification list, newest first after `after` (an id
+    /// from an earlier page): only those of `template` when given (`Some(None)`: campaigns
+    /// made without a template), only those where `reviewer` reviews a row (owner or
+    /// co-reviewer) when given. At most `limit`, with the total when `count`.
+    async fn awf_campaign_ids(
+        &self,
+        template: Option<Option<Id>>,
+        reviewer: Option<Id>,
+        after: Option<Id>,
+        limit: u32,
+        count: bool,
+    ) -> Result<Page<Id>, StoreError>;
+
+    /// What the dialect shows of campaigns beyond the campaign itself, for each of `ids` that
+    /// exists (in no particular order).
+    async fn awf_campaign_rows(
+        &self,
+        ids: &[Id],
+    ) -> Result<Vec<recert_domain::awf::CampaignRows>, StoreError>;
+
+    /// A campaign's result rows, in result id order, with their action logs.
+    async fn awf_rows(
+        &self,
+        query: &recert_domain::awf::RowQuery,
+    ) -> Result<Page<recert_domain::awf::Row>, StoreError>;
+
+    /// Applies a checked change to one row, whole or not at all: reviewers (moving the item to
+    /// the first reviewer's certification in the campaign, created if needed, when the owner
+    /// changes), decision (`FIXED` also completes the row's remediation item), notes, sign-off
+    /// (the last row of a certification signed off signs it, and the last certification
+    /// completes the campaign; an un-sign-off reopens an ACTIVE campaign's certification),
+    /// notification status. Every change lands in the row's action log.
+    async fn awf_apply(
+        &self,
+        change: &recert_domain::awf::RowChange,
+    ) -> Result<recert_domain::awf::RowOutcome, StoreError>;
+
+    /// Per reviewer (owner or co-reviewer) of a campaign, the counts of their rows; only
+    /// `reviewer`'s when given.
+    async fn awf_reviewer_stats(
+        &self,
+        campaign_id: Id,
+        reviewer: Option<Id>,
+    ) -> Result<Vec<recert_domain::awf::ReviewerStats>, StoreError>;
+
+    /// ACTIVE campaigns whose deadline has passed, oldest deadline first (at most `limit`).
+    async fn overdue_campaigns(&self, now: Timestamp, limit: u32) -> Result<Vec<Id>, StoreError>;
+
+    /// Completes an ACTIVE campaign whose deadline has passed as EXPIRED, by the system:
+    /// undecided rows are REVOKEd with `reject_note` when given (else left undecided), every
+    /// row and certification is signed off, REVOKEs go to remediation. False (and nothing
+    /// written) when the campaign is not ACTIVE or not overdue.
+    async fn expire_campaign(
+        &self,
+        id: Id,
+        reject_note: Option<&str>,
+        now: Timestamp,
+    ) -> Result<bool, StoreError>;
 
     // ---- remediation ----
 

@@ -93,7 +93,11 @@ impl ReviewJobs {
         self.set(id, TaskStatus::InProgress, &[]).await?;
         match self
             .certifications
-            .move_items(task.target_id, &request)
+            .move_items(
+                task.target_id,
+                &request,
+                task.requested_by.unwrap_or(task.id),
+            )
             .await
         {
             Ok(_) => self.set(id, TaskStatus::Success, &[]).await,

@@ -371,15 +371,21 @@ impl Certifications {
     ) -> Result<Certification, ReviewError> {
         let c = self.load_for_change(p, id).await?;
         self.check_reassign(&c, r, MAX_REASSIGN)?;
-        self.move_items(id, r).await?;
+        self.move_items(id, r, p.identity_id.unwrap_or(p.client_id))
+            .await?;
         self.reload(id).await
     }
 
-    async fn move_items(&self, id: Id, r: &ReassignRequest) -> Result<(Id, u64), ReviewError> {
+    async fn move_items(
+        &self,
+        id: Id,
+        r: &ReassignRequest,
+        by: Id,
+    ) -> Result<(Id, u64), ReviewError> {
         let now = self.clock.now();
         match self
             .store
-            .reassign_items(id, &r.refs, r.to, r.reason.trim(), now)
+            .reassign_items(id, &r.refs, r.to, r.reason.trim(), by, now)
             .await?
         {
             ReassignOutcome::Moved {
@@ -459,7 +465,8 @@ impl Certifications {
     /// remediation.
     pub async fn sign_off(&self, p: &Principal, id: Id) -> Result<Certification, ReviewError> {
         self.load(write_reach(p).ok_or_else(no_reach)?, id).await?;
-        match self.store.sign_off(id, self.clock.now()).await? {
+        let by = p.identity_id.unwrap_or(p.client_id);
+        match self.store.sign_off(id, by, self.clock.now()).await? {
             SignOffOutcome::Signed { .. } => self.reload(id).await,
             SignOffOutcome::NoSuchCertification => Err(ReviewError::NotFound(format!(
                 "certification {id} does not exist"

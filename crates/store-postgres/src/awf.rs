@@ -1,0 +1,830 @@
+//! The Access Workflows dialect on PostgreSQL: campaigns as certifications, review items as
+//! numbered result rows with their own sign-off, co-reviewers and action log. The log is
+//! written by the schema's triggers (migration 0007): every UPDATE of a row here sets
+//! `updated_at` and `updated_by`, and the trigger records what changed.
+//!
+//! A campaign's rows are read by their id range as well as by `campaign_id`: a generation
+//! numbers its items after one prefix, so the rows of a campaign lie in the primary key's
+//! range from its first item to the end of that prefix, and a page of a campaign of millions
+//! reads its own rows only (review_items has no index on `campaign_id`). An item outside that
+//! range has no result id.
+
+use std::collections::BTreeMap;
+
+use recert_domain::awf::{
+    ActionEntry, ActionKind, CampaignRows, NotificationStatus, ReviewerStats, Row, RowChange,
+    RowDecision, RowOutcome, RowQuery, UserRef, result_id,
+};
+use recert_domain::campaign::{CampaignStatus, CertificationPhase, Decision};
+use recert_domain::certification::{ReassignKind, ReassignOutcome, ReassignRef};
+use recert_domain::{Id, Permission, Timestamp};
+use recert_store::awf::{ROW_DECISION, row_column};
+use recert_store::sql::{Placeholder, SqlValue, render};
+use recert_store::{Page, StoreError};
+use sqlx::postgres::PgRow;
+use sqlx::{AssertSqlSafe, PgConnection, PgPool, Row as _};
+
+use crate::queries::{at, id, opt_at, opt_text, text};
+use crate::reviews::{ITEM_COLUMNS, item_from_row};
+use crate::{db_err, ts};
+
+fn corrupt(table: &'static str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::corrupt(table, e)
+}
+
+fn parse_id(s: &str, table: &'static str) -> Result<Id, StoreError> {
+    Id::parse(s).map_err(|e| corrupt(table, e))
+}
+
+/// The last id a generation with `first`'s prefix can make.
+fn last_of_prefix(first: &str) -> String {
+    format!("{}ffffffffffffffff", first.get(..16).unwrap_or(first))
+}
+
+/// Positional parameters of a statement built piece by piece.
+#[derive(Default)]
+struct Params(Vec<SqlValue>);
+
+impl Params {
+    fn text(&mut self, s: impl Into<String>) -> String {
+        self.0.push(SqlValue::Text(s.into()));
+        format!("${}", self.0.len())
+    }
+
+    fn next(&self) -> usize {
+        self.0.len() + 1
+    }
+
+    fn extend(&mut self, values: Vec<SqlValue>) {
+        self.0.extend(values);
+    }
+
+    fn bind<'q>(
+        &self,
+        q: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    ) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+        crate::params::bind_params(q.persistent(false), &self.0)
+    }
+}
+
+// ---- the certification list ----
+
+pub(crate) async fn campaign_ids(
+    pool: &PgPool,
+    template: Option<Option<Id>>,
+    reviewer: Option<Id>,
+    after: Option<Id>,
+    limit: u32,
+    count: bool,
+) -> Result<Page<Id>, StoreError> {
+    let mut p = Params::default();
+    let mut conds: Vec<String> = Vec::new();
+    match template {
+        Some(Some(t)) => conds.push(format!("k.template_id = {}", p.text(t.to_string()))),
+        Some(None) => conds.push("k.template_id IS NULL".into()),
+        None => {}
+    }
+    if let Some(r) = reviewer {
+        // A reviewer sees the campaigns under review or reviewed, not drafts.
+        let r = p.text(r.to_string());
+        conds.push(format!(
+            "k.status IN ('ACTIVE', 'COMPLETING', 'COMPLETED') AND
+             (EXISTS (SELECT 1 FROM certifications c
+                      WHERE c.campaign_id = k.id AND c.reviewer_id = {r})
+              OR EXISTS (SELECT 1 FROM item_co_reviewers x
+                         WHERE x.identity_id = {r} AND x.campaign_id = k.id))"
+        ));
+    }
+    let filtered = if conds.is_empty() {
+        "TRUE".to_owned()
+    } else {
+        conds.join(" AND ")
+    };
+    let total = if count {
+        let n: i64 = p
+            .bind(sqlx::query(AssertSqlSafe(format!(
+                "SELECT count(*) FROM campaigns k WHERE {filtered}"
+            ))))
+            .fetch_one(pool)
+            .await
+            .and_then(|r| r.try_get(0))
+            .map_err(db_err)?;
+        Some(n as u64)
+    } else {
+        None
+    };
+    let mut page_conds = filtered;
+    if let Some(a) = after {
+        // A campaign deleted since the previous page leaves nothing to continue after.
+        let a = p.text(a.to_string());
+        page_conds.push_str(&format!(
+            " AND (k.created_at, k.id) < (SELECT created_at, id FROM campaigns WHERE id = {a})"
+        ));
+    }
+    let n = p.next();
+    let rows = p
+        .bind(sqlx::query(AssertSqlSafe(format!(
+            "SELECT k.id FROM campaigns k WHERE {page_conds}
+             ORDER BY k.created_at DESC, k.id DESC LIMIT ${n}"
+        ))))
+        .bind(i64::from(limit))
+        .fetch_all(pool)
+        .await
+        .map_err(db_err)?;
+    let items = rows
+        .iter()
+        .map(|r| id(r, "id", "campaigns"))
+        .collect::<Result<_, _>>()?;
+    Ok(Page { items, total })
+}
+
+/// Sorts reviewers by name, then id, byte by byte (as SQLite's default collation does).
+fn sort_users(v: &mut [UserRef]) {
+    v.sort_by(|a, b| {
+        (a.name.as_bytes(), a.id.as_bytes()).cmp(&(b.name.as_bytes(), b.id.as_bytes()))
+    });
+}
+
+pub(crate) async fn campaign_rows(
+    pool: &PgPool,
+    ids: &[Id],
+) -> Result<Vec<CampaignRows>, StoreError> {
+    let ids: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
+    let rows = sqlx::query(
+        "SELECT k.id, k.first_item_id, k.completed_by, k.expired,
+            coalesce((SELECT sum(c.decisions_total) FROM certifications c
+                      WHERE c.campaign_id = k.id), 0)::bigint AS rows,
+            coalesce((SELECT sum(c.decisions_made) FROM certifications c
+                      WHERE c.campaign_id = k.id), 0)::bigint AS decided
+         FROM campaigns k WHERE k.id = ANY($1)",
+    )
+    .bind(&ids)
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?;
+    // Owners first, so that an identity both owner and co-reviewer shows as its certification
+    // names it.
+    let people = sqlx::query(
+        "SELECT DISTINCT ON (campaign_id, id) campaign_id, id, email, name FROM (
+            SELECT c.campaign_id, c.reviewer_id AS id, c.reviewer_email AS email,
+                c.reviewer_name AS name, 0 AS prio
+            FROM certifications c WHERE c.campaign_id = ANY($1) AND c.decisions_total > 0
+            UNION ALL
+            SELECT x.campaign_id, e->>'id', e->>'email', e->>'name', 1
+            FROM item_co_reviewers x JOIN review_items i ON i.id = x.item_id
+            CROSS JOIN LATERAL jsonb_array_elements(i.co_reviewers) e
+            WHERE x.campaign_id = ANY($1) AND jsonb_typeof(i.co_reviewers) = 'array'
+              AND e->>'id' = x.identity_id) r
+         ORDER BY campaign_id, id, prio",
+    )
+    .bind(&ids)
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?;
+    let mut reviewers: BTreeMap<String, Vec<UserRef>> = BTreeMap::new();
+    for r in &people {
+        reviewers
+            .entry(text(r, "campaign_id")?)
+            .or_default()
+            .push(UserRef {
+                id: text(r, "id")?,
+                email: opt_text(r, "email")?,
+                name: opt_text(r, "name")?.unwrap_or_default(),
+            });
+    }
+    let t = "campaigns";
+    rows.iter()
+        .map(|r| {
+            let cid = text(r, "id")?;
+            let mut people = reviewers.remove(&cid).unwrap_or_default();
+            sort_users(&mut people);
+            Ok(CampaignRows {
+                campaign_id: parse_id(&cid, t)?,
+                first_item_id: opt_text(r, "first_item_id")?
+                    .map(|f| parse_id(&f, t))
+                    .transpose()?,
+                completed_by: opt_text(r, "completed_by")?,
+                expired: r.try_get("expired").map_err(db_err)?,
+                rows: r.try_get::<i64, _>("rows").map_err(db_err)?.max(0) as u64,
+                decided: r.try_get::<i64, _>("decided").map_err(db_err)?.max(0) as u64,
+                reviewers: people,
+            })
+        })
+        .collect()
+}
+
+// ---- the rows ----
+
+/// The rows with what a result row shows beyond the SailPoint item: the owner (`c`), the
+/// campaign (`k`), the reviewed identity's snapshot (`ci`), the remediation item (`r`).
+const ROW_FROM: &str = "review_items i \
+    JOIN certification_subjects s ON s.id = i.summary_id \
+    LEFT JOIN campaign_access a ON a.campaign_id = i.campaign_id \
+        AND a.access_type = i.access_type AND a.access_id = i.access_id \
+    JOIN certifications c ON c.id = i.certification_id \
+    JOIN campaigns k ON k.id = i.campaign_id \
+    LEFT JOIN campaign_identities ci \
+        ON ci.campaign_id = i.campaign_id AND ci.identity_id = i.subject_id \
+    LEFT JOIN remediation_items r ON r.item_id = i.id";
+
+const ROW_COLUMNS: &str = "i.campaign_id AS awf_campaign_id, k.first_item_id AS awf_first, \
+    c.reviewer_id AS awf_owner_id, c.reviewer_email AS awf_owner_email, \
+    c.reviewer_name AS awf_owner_name, ci.email AS awf_subject_email, \
+    ci.attributes::text AS awf_subject_attributes, \
+    CASE WHEN i.access_type = 'ENTITLEMENT' THEN a.permissions::text END AS awf_permissions, \
+    i.fixed AS awf_fixed, i.signed_off AS awf_signed_off, i.co_reviewers::text AS awf_co, \
+    i.notification_status AS awf_notification, r.status AS awf_remediation_status, \
+    r.delivered_at AS awf_delivered_at, \
+    coalesce(i.updated_at, k.generated_at, k.created_at) AS awf_updated_at";
+
+fn users(json: Option<String>, table: &'static str) -> Result<Vec<UserRef>, StoreError> {
+    match json {
+        None => Ok(Vec::new()),
+        Some(s) => serde_json::from_str::<Option<Vec<UserRef>>>(&s)
+            .map(Option::unwrap_or_default)
+            .map_err(|e| corrupt(table, e)),
+    }
+}
+
+fn notification(r: &PgRow) -> Result<NotificationStatus, StoreError> {
+    if let Some(s) = opt_text(r, "awf_notification")? {
+        return NotificationStatus::parse(&s)
+            .ok_or_else(|| corrupt("review_items", "unknown notification status"));
+    }
+    let delivered = opt_at(r, "awf_delivered_at")?.is_some();
+    Ok(match opt_text(r, "awf_remediation_status")?.as_deref() {
+        None => NotificationStatus::Unknown,
+        Some("COMPLETED") => NotificationStatus::Succeed,
+        Some(_) if delivered => NotificationStatus::Succeed,
+        Some("FAILED") => NotificationStatus::Failed,
+        Some(_) => NotificationStatus::Pending,
+    })
+}
+
+fn row_from(r: &PgRow) -> Result<Row, StoreError> {
+    let t = "review_items";
+    let item = item_from_row(r)?;
+    let first = parse_id(&text(r, "awf_first")?, "campaigns")?;
+    let result_id = result_id(first, item.id)
+        .ok_or_else(|| corrupt(t, format!("item {} has no result id", item.id)))?;
+    let mut reviewers = vec![UserRef {
+        id: text(r, "awf_owner_id")?,
+        email: opt_text(r, "awf_owner_email")?,
+        name: text(r, "awf_owner_name")?,
+    }];
+    reviewers.extend(users(opt_text(r, "awf_co")?, t)?);
+    let permissions: Vec<Permission> = match opt_text(r, "awf_permissions")? {
+        Some(p) => serde_json::from_str(&p).map_err(|e| corrupt("campaign_access", e))?,
+        None => Vec::new(),
+    };
+    let subject_attributes = match opt_text(r, "awf_subject_attributes")? {
+        Some(a) => serde_json::from_str(&a).map_err(|e| corrupt("campaign_identities", e))?,
+        None => serde_json::Value::Null,
+    };
+    Ok(Row {
+        result_id,
+        campaign_id: id(r, "awf_campaign_id", t)?,
+        subject_email: opt_text(r, "awf_subject_email")?,
+        subject_attributes,
+        permissions,
+        fixed: r.try_get::<i32, _>("awf_fixed").map_err(db_err)? == 1,
+        signed_off: r.try_get::<i32, _>("awf_signed_off").map_err(db_err)? == 1,
+        reviewers,
+        notification_status: notification(r)?,
+        updated_at: at(r, "awf_updated_at")?,
+        action_log: Vec::new(),
+        item,
+    })
+}
+
+fn json_value(s: Option<String>) -> Result<serde_json::Value, StoreError> {
+    match s {
+        None => Ok(serde_json::Value::Null),
+        Some(s) => serde_json::from_str(&s).map_err(|e| corrupt("item_actions", e)),
+    }
+}
+
+/// The action logs of `items`, oldest entry first, by item.
+async fn action_logs(
+    pool: &PgPool,
+    items: &[String],
+) -> Result<BTreeMap<String, Vec<ActionEntry>>, StoreError> {
+    let mut out: BTreeMap<String, Vec<ActionEntry>> = BTreeMap::new();
+    if items.is_empty() {
+        return Ok(out);
+    }
+    let rows = sqlx::query(
+        "SELECT item_id, at, actor, action, old_value, new_value FROM item_actions
+         WHERE item_id = ANY($1) ORDER BY item_id, seq",
+    )
+    .bind(items)
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?;
+    for r in &rows {
+        let action = text(r, "action")?;
+        let entry = ActionEntry {
+            at: at(r, "at")?,
+            actor: serde_json::from_str(&text(r, "actor")?)
+                .map_err(|e| corrupt("item_actions", e))?,
+            action: ActionKind::parse(&action)
+                .ok_or_else(|| corrupt("item_actions", format!("unknown action {action}")))?,
+            old_value: json_value(opt_text(r, "old_value")?)?,
+            new_value: json_value(opt_text(r, "new_value")?)?,
+        };
+        out.entry(text(r, "item_id")?).or_default().push(entry);
+    }
+    Ok(out)
+}
+
+pub(crate) async fn rows(pool: &PgPool, q: &RowQuery) -> Result<Page<Row>, StoreError> {
+    let k = q.campaign_id.to_string();
+    let first: Option<Option<String>> =
+        sqlx::query_scalar("SELECT first_item_id FROM campaigns WHERE id = $1")
+            .bind(&k)
+            .fetch_optional(pool)
+            .await
+            .map_err(db_err)?;
+    let Some(first) = first.flatten() else {
+        // No such campaign, or one without rows.
+        return Ok(Page {
+            items: Vec::new(),
+            total: q.count.then_some(0),
+        });
+    };
+    let mut p = Params::default();
+    let kp = p.text(&k);
+    let lo = p.text(&first);
+    let hi = p.text(last_of_prefix(&first));
+    let mut conds = vec![format!(
+        "i.campaign_id = {kp} AND i.id >= {lo} AND i.id <= {hi}"
+    )];
+    if let Some(v) = q.viewer {
+        let v = p.text(v.to_string());
+        conds.push(format!(
+            "(c.reviewer_id = {v} OR i.id IN (SELECT x.item_id FROM item_co_reviewers x
+                WHERE x.identity_id = {v} AND x.campaign_id = {kp}))"
+        ));
+    }
+    if let Some(item) = q.item {
+        conds.push(format!("i.id = {}", p.text(item.to_string())));
+    }
+    if let Some(f) = &q.filter {
+        let (cond, values) = render(f, &row_column, Placeholder::Dollar, p.next())
+            .map_err(|e| StoreError::Database(e.0))?;
+        conds.push(format!("({cond})"));
+        p.extend(values);
+    }
+    let matching = conds.join(" AND ");
+    let total = if q.count {
+        let n: i64 = p
+            .bind(sqlx::query(AssertSqlSafe(format!(
+                "SELECT count(*) FROM review_items i JOIN certifications c
+                    ON c.id = i.certification_id
+                 WHERE {matching}"
+            ))))
+            .fetch_one(pool)
+            .await
+            .and_then(|r| r.try_get(0))
+            .map_err(db_err)?;
+        Some(n as u64)
+    } else {
+        None
+    };
+    let mut page = matching;
+    if let Some(a) = q.after {
+        page.push_str(&format!(" AND i.id > {}", p.text(a.to_string())));
+    }
+    let n = p.next();
+    let found = p
+        .bind(sqlx::query(AssertSqlSafe(format!(
+            "SELECT {ITEM_COLUMNS}, {ROW_COLUMNS} FROM {ROW_FROM}
+             WHERE {page} ORDER BY i.id LIMIT ${n}"
+        ))))
+        .bind(i64::from(q.limit))
+        .fetch_all(pool)
+        .await
+        .map_err(db_err)?;
+    let mut items = found.iter().map(row_from).collect::<Result<Vec<_>, _>>()?;
+    let ids: Vec<String> = items.iter().map(|r| r.item.id.to_string()).collect();
+    let mut logs = action_logs(pool, &ids).await?;
+    for row in &mut items {
+        row.action_log = logs.remove(&row.item.id.to_string()).unwrap_or_default();
+    }
+    Ok(Page { items, total })
+}
+
+// ---- changing a row ----
+
+/// The row as it is, locked.
+struct Current {
+    certification_id: String,
+    decision: Option<Decision>,
+    fixed: bool,
+    signed_off: bool,
+    comments: Option<String>,
+    notification_status: Option<String>,
+    updated_at: Timestamp,
+}
+
+async fn lock_row(
+    c: &mut PgConnection,
+    campaign: &str,
+    item: &str,
+) -> Result<Option<Current>, StoreError> {
+    let r = sqlx::query(
+        "SELECT i.certification_id, i.decision, i.fixed, i.signed_off, i.comments,
+            i.notification_status, coalesce(i.updated_at, k.generated_at, k.created_at) AS v
+         FROM review_items i JOIN campaigns k ON k.id = i.campaign_id
+         WHERE i.id = $1 AND i.campaign_id = $2 FOR UPDATE OF i",
+    )
+    .bind(item)
+    .bind(campaign)
+    .fetch_optional(&mut *c)
+    .await
+    .map_err(db_err)?;
+    let Some(r) = r else { return Ok(None) };
+    let t = "review_items";
+    Ok(Some(Current {
+        certification_id: text(&r, "certification_id")?,
+        decision: opt_text(&r, "decision")?
+            .map(|d| d.parse().map_err(|e: String| corrupt(t, e)))
+            .transpose()?,
+        fixed: r.try_get::<i32, _>("fixed").map_err(db_err)? == 1,
+        signed_off: r.try_get::<i32, _>("signed_off").map_err(db_err)? == 1,
+        comments: opt_text(&r, "comments")?,
+        notification_status: opt_text(&r, "notification_status")?,
+        updated_at: at(&r, "v")?,
+    }))
+}
+
+/// Locks a certification of the campaign: (phase, reviewer id).
+async fn lock_certification(
+    c: &mut PgConnection,
+    campaign: &str,
+    cert: &str,
+) -> Result<Option<(CertificationPhase, String)>, StoreError> {
+    let r: Option<(String, String)> = sqlx::query_as(
+        "SELECT phase, reviewer_id FROM certifications
+         WHERE id = $1 AND campaign_id = $2 FOR UPDATE",
+    )
+    .bind(cert)
+    .bind(campaign)
+    .fetch_optional(&mut *c)
+    .await
+    .map_err(db_err)?;
+    r.map(|(p, who)| {
+        p.parse()
+            .map(|p| (p, who))
+            .map_err(|e: String| corrupt("certifications", e))
+    })
+    .transpose()
+}
+
+async fn recount_campaign(
+    c: &mut PgConnection,
+    campaign: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE campaigns SET completed_certifications = (SELECT count(*) FROM certifications
+            WHERE campaign_id = $1 AND phase = 'SIGNED'), modified_at = $2
+         WHERE id = $1",
+    )
+    .bind(campaign)
+    .bind(ts(now))
+    .execute(&mut *c)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+fn cannot_move(outcome: ReassignOutcome, to: Id) -> String {
+    match outcome {
+        ReassignOutcome::Moved { .. } => String::new(),
+        ReassignOutcome::NoSuchCertification => "the row's certification no longer exists".into(),
+        ReassignOutcome::NotActive(p) => format!(
+            "the row's certification is {} and its rows cannot move",
+            p.as_str()
+        ),
+        ReassignOutcome::NoSuchReviewer => {
+            format!("identity {to} is not an active identity and cannot review")
+        }
+        ReassignOutcome::SameReviewer => format!("identity {to} already reviews the row"),
+        ReassignOutcome::Unmatched(_) => "the row is no longer in its certification".into(),
+        ReassignOutcome::SelfReview(_) => {
+            format!("the row reviews {to}'s own access; nobody reviews themselves")
+        }
+    }
+}
+
+/// Writes the co-reviewers of an item again (`co_reviewers` holds their JSON).
+async fn set_co_reviewer_rows(
+    c: &mut PgConnection,
+    campaign: &str,
+    item: &str,
+    co: &[UserRef],
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM item_co_reviewers WHERE item_id = $1")
+        .bind(item)
+        .execute(&mut *c)
+        .await
+        .map_err(db_err)?;
+    if co.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<String> = co.iter().map(|u| u.id.clone()).collect();
+    sqlx::query(
+        "INSERT INTO item_co_reviewers (identity_id, campaign_id, item_id)
+         SELECT DISTINCT x, $2, $3 FROM unnest($1::text[]) AS x
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(&ids)
+    .bind(campaign)
+    .bind(item)
+    .execute(&mut *c)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+pub(crate) async fn apply(pool: &PgPool, ch: &RowChange) -> Result<RowOutcome, StoreError> {
+    let mut tx = pool.begin().await.map_err(db_err)?;
+    let k = ch.campaign_id.to_string();
+    let item = ch.item_id.to_string();
+    let expected_cert = ch.expect.certification_id.to_string();
+    // Locks in the order of sign-off and of every campaign-wide write: the campaign row (only
+    // when this change may sign, un-sign or move: those write the campaign or take its
+    // certifications' locks), the certification, the row.
+    let needs_campaign = ch.reviewers.is_some() || ch.signed_off.is_some();
+    let status: Option<String> = sqlx::query_scalar(AssertSqlSafe(format!(
+        "SELECT status FROM campaigns WHERE id = $1{}",
+        if needs_campaign { " FOR UPDATE" } else { "" }
+    )))
+    .bind(&k)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let Some(status) = status else {
+        return Ok(RowOutcome::Changed);
+    };
+    let status: CampaignStatus = status
+        .parse()
+        .map_err(|e: String| corrupt("campaigns", e))?;
+    let Some((mut phase, owner)) = lock_certification(&mut tx, &k, &expected_cert).await? else {
+        return Ok(RowOutcome::Changed);
+    };
+    let Some(mut cur) = lock_row(&mut tx, &k, &item).await? else {
+        return Ok(RowOutcome::Changed);
+    };
+    if cur.certification_id != expected_cert
+        || RowDecision::of(cur.decision, cur.fixed) != ch.expect.decision
+        || cur.signed_off != ch.expect.signed_off
+        || cur.updated_at != ch.expect.updated_at
+    {
+        return Ok(RowOutcome::Changed);
+    }
+    let actor = crate::decisions::actor(&mut tx, ch.by).await?;
+    let now = ts(ch.now);
+    let mut cert = expected_cert;
+
+    // (a) An un-sign-off first: the row can then be edited as in an open review.
+    if ch.signed_off == Some(false) && cur.signed_off {
+        sqlx::query(
+            "UPDATE review_items SET signed_off = 0, updated_at = $2, updated_by = $3
+             WHERE id = $1",
+        )
+        .bind(&item)
+        .bind(now)
+        .bind(&actor)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        cur.signed_off = false;
+        if phase == CertificationPhase::Signed && status == CampaignStatus::Active {
+            sqlx::query(
+                "UPDATE certifications SET phase = 'ACTIVE', signed_at = NULL, modified_at = $2
+                 WHERE id = $1",
+            )
+            .bind(&cert)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            phase = CertificationPhase::Active;
+            recount_campaign(&mut tx, &k, ch.now).await?;
+        }
+    }
+
+    // (b) Reviewers: the owner's certification takes the row, the others are co-reviewers.
+    if let Some(nr) = &ch.reviewers {
+        let co_json = if nr.co_reviewers.is_empty() {
+            None
+        } else {
+            Some(serde_json::to_string(&nr.co_reviewers).map_err(|e| corrupt("review_items", e))?)
+        };
+        if nr.owner.to_string() != owner {
+            let refs = [ReassignRef {
+                id: ch.item_id,
+                kind: ReassignKind::Item,
+            }];
+            let from = Id::parse(&cert).map_err(|e| corrupt("certifications", e))?;
+            let outcome = crate::reassign::move_items(
+                &mut tx,
+                from,
+                &refs,
+                nr.owner,
+                &nr.reason,
+                &actor,
+                co_json.as_deref(),
+                ch.now,
+            )
+            .await?;
+            let ReassignOutcome::Moved {
+                to_certification, ..
+            } = outcome
+            else {
+                // Dropping the transaction rolls back whatever was written.
+                return Ok(RowOutcome::CannotMove(cannot_move(outcome, nr.owner)));
+            };
+            cert = to_certification.to_string();
+            phase = CertificationPhase::Active;
+            cur.decision = None;
+            cur.fixed = false;
+            cur.comments = None;
+        }
+        // A move set the co-reviewers with it (one REVIEWERS entry); without a move they
+        // change here, when they differ.
+        sqlx::query(
+            "UPDATE review_items SET co_reviewers = $2::jsonb, updated_at = $3, updated_by = $4
+             WHERE id = $1 AND co_reviewers IS DISTINCT FROM $2::jsonb",
+        )
+        .bind(&item)
+        .bind(co_json.as_deref())
+        .bind(now)
+        .bind(&actor)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        set_co_reviewer_rows(&mut tx, &k, &item, &nr.co_reviewers).await?;
+    }
+
+    // (c) Decision, notes, sign-off and notification status in one UPDATE: one change of the
+    // row, logged field by field by the trigger.
+    let current = RowDecision::of(cur.decision, cur.fixed);
+    let new_decision = ch.decision.filter(|d| *d != current);
+    // The stored decision of the new one (None: unchanged; Some(None): cleared).
+    let stored = new_decision.map(|d| d.stored());
+    let recount = stored.is_some_and(|s| s != cur.decision);
+    let notes = ch
+        .notes
+        .as_ref()
+        .filter(|n| n.as_deref().unwrap_or("") != cur.comments.as_deref().unwrap_or(""));
+    let sign = ch.signed_off == Some(true) && !cur.signed_off;
+    let notification = ch
+        .notification_status
+        .filter(|n| cur.notification_status.as_deref() != Some(n.as_str()));
+    if new_decision.is_some() || notes.is_some() || sign || notification.is_some() {
+        let stored = stored.flatten();
+        // A proposed end date belongs to a REVOKE: it goes with any other decision.
+        sqlx::query(
+            "UPDATE review_items SET
+                decision = CASE WHEN $2 THEN $3::text ELSE decision END,
+                decided_by = CASE WHEN $2 THEN $4::text ELSE decided_by END,
+                decided_at = CASE WHEN $2 THEN $5::timestamptz ELSE decided_at END,
+                proposed_end_date = CASE WHEN $2 AND $3::text IS DISTINCT FROM 'REVOKE'
+                    THEN NULL ELSE proposed_end_date END,
+                fixed = CASE WHEN $6 THEN $7::integer ELSE fixed END,
+                comments = CASE WHEN $8 THEN $9::text ELSE comments END,
+                signed_off = CASE WHEN $10 THEN 1 ELSE signed_off END,
+                notification_status = CASE WHEN $11 THEN $12::text ELSE notification_status END,
+                updated_at = $13, updated_by = $14
+             WHERE id = $1",
+        )
+        .bind(&item)
+        .bind(new_decision.is_some())
+        .bind(stored.map(|d| d.as_str()))
+        .bind(stored.map(|_| ch.by.to_string()))
+        .bind(stored.map(|_| now))
+        .bind(new_decision.is_some())
+        .bind(i32::from(new_decision == Some(RowDecision::Fixed)))
+        .bind(notes.is_some())
+        .bind(notes.cloned().flatten())
+        .bind(sign)
+        .bind(notification.is_some())
+        .bind(notification.map(|n| n.as_str()))
+        .bind(now)
+        .bind(&actor)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if new_decision == Some(RowDecision::Fixed) {
+            // After the row: the log says DECISION by the person, and the trigger on the
+            // remediation item finds the row FIXED already.
+            sqlx::query(
+                "UPDATE remediation_items SET status = 'COMPLETED', completed_at = $2,
+                    updated_at = $2, next_attempt_at = NULL,
+                    external_ref = coalesce(external_ref, 'manual')
+                 WHERE item_id = $1 AND status <> 'COMPLETED'",
+            )
+            .bind(&item)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        if recount {
+            crate::decisions::recount(&mut tx, &cert, ch.now).await?;
+        }
+    }
+
+    // (d) The last row of a certification signed off signs it (and may complete the
+    // campaign); a row of a certification signed already goes to remediation on its own.
+    if sign {
+        match phase {
+            CertificationPhase::Active => {
+                let unsigned: bool = sqlx::query_scalar(
+                    "SELECT EXISTS (SELECT 1 FROM review_items
+                        WHERE certification_id = $1 AND signed_off = 0)",
+                )
+                .bind(&cert)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db_err)?;
+                if !unsigned {
+                    crate::decisions::sign_certification(&mut tx, &cert, &k, ch.by, ch.now).await?;
+                }
+            }
+            CertificationPhase::Signed => {
+                crate::campaigns::open_remediations(&mut tx, "ri.id = $1", &item, ch.now).await?;
+            }
+            CertificationPhase::Staged => {}
+        }
+    }
+    tx.commit().await.map_err(db_err)?;
+    Ok(RowOutcome::Applied)
+}
+
+// ---- reviewer stats ----
+
+pub(crate) async fn reviewer_stats(
+    pool: &PgPool,
+    campaign: Id,
+    reviewer: Option<Id>,
+) -> Result<Vec<ReviewerStats>, StoreError> {
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT id, (array_agg(email ORDER BY prio))[1] AS email,
+            (array_agg(name ORDER BY prio))[1] AS name, count(*) AS total,
+            count(*) FILTER (WHERE d = 'NONE') AS no_decision,
+            count(*) FILTER (WHERE d = 'ACCEPTED') AS accepted,
+            count(*) FILTER (WHERE d = 'REJECTED') AS rejected,
+            count(*) FILTER (WHERE d = 'FIXED') AS fixed,
+            count(*) FILTER (WHERE signed_off = 1) AS signed_off
+         FROM (SELECT DISTINCT ON (id, item) * FROM (
+                SELECT c.reviewer_id AS id, c.reviewer_email AS email, c.reviewer_name AS name,
+                    0 AS prio, i.id AS item, {ROW_DECISION} AS d, i.signed_off
+                FROM certifications c JOIN review_items i ON i.certification_id = c.id
+                WHERE c.campaign_id = $1 AND ($2::text IS NULL OR c.reviewer_id = $2)
+                UNION ALL
+                SELECT e->>'id', e->>'email', e->>'name', 1, i.id, {ROW_DECISION}, i.signed_off
+                FROM item_co_reviewers x JOIN review_items i ON i.id = x.item_id
+                CROSS JOIN LATERAL jsonb_array_elements(i.co_reviewers) e
+                WHERE x.campaign_id = $1 AND ($2::text IS NULL OR x.identity_id = $2)
+                  AND jsonb_typeof(i.co_reviewers) = 'array' AND e->>'id' = x.identity_id
+              ) u ORDER BY id, item, prio) r
+         GROUP BY id"
+    )))
+    .bind(campaign.to_string())
+    .bind(reviewer.map(|r| r.to_string()))
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?;
+    let n = |r: &PgRow, c: &str| -> Result<u64, StoreError> {
+        r.try_get::<i64, _>(c)
+            .map(|v| v.max(0) as u64)
+            .map_err(db_err)
+    };
+    let mut out = rows
+        .iter()
+        .map(|r| {
+            Ok(ReviewerStats {
+                reviewer: UserRef {
+                    id: text(r, "id")?,
+                    email: opt_text(r, "email")?,
+                    name: opt_text(r, "name")?.unwrap_or_default(),
+                },
+                total: n(r, "total")?,
+                no_decision: n(r, "no_decision")?,
+                accepted: n(r, "accepted")?,
+                rejected: n(r, "rejected")?,
+                fixed: n(r, "fixed")?,
+                signed_off: n(r, "signed_off")?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    out.sort_by(|a, b| {
+        (a.reviewer.name.as_bytes(), a.reviewer.id.as_bytes())
+            .cmp(&(b.reviewer.name.as_bytes(), b.reviewer.id.as_bytes()))
+    });
+    Ok(out)
+}
