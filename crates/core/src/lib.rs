@@ -3,6 +3,7 @@
 //! use-case takes its clock from the caller so that time can be fixed in tests.
 
 pub mod auth;
+pub mod awf;
 pub mod campaigns;
 pub mod certifications;
 pub mod clients;

@@ -23,6 +23,47 @@ pub struct Config {
     pub campaigns: CampaignsConfig,
     pub remediation: RemediationConfig,
     pub jobs: JobsConfig,
+    pub workflows: WorkflowsConfig,
+}
+
+/// The Access Workflows (Veza) dialect.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorkflowsConfig {
+    /// The `user_type` of reviewers (the workflows IdP's): responses carry it and reviewer
+    /// changes must send it.
+    pub idp_user_type: String,
+    /// Days after a certification completes during which admins may still change notes and
+    /// mark rejected rows FIXED.
+    pub grace_period_days: u32,
+    /// Whether an ACTIVE certification expires at its due date (off: an admin completes it).
+    pub expire_overdue: bool,
+    /// What undecided rows get when it expires: DO_NOTHING or AUTO_REJECT_INCOMPLETE_RESULTS.
+    pub expiration_action: String,
+}
+
+impl Default for WorkflowsConfig {
+    fn default() -> Self {
+        WorkflowsConfig {
+            idp_user_type: "CustomIDPUser".into(),
+            grace_period_days: 7,
+            expire_overdue: false,
+            expiration_action: "DO_NOTHING".into(),
+        }
+    }
+}
+
+impl WorkflowsConfig {
+    /// The dialect's settings (valid once the configuration is validated).
+    pub fn settings(&self) -> recert_core::awf::AwfSettings {
+        recert_core::awf::AwfSettings {
+            user_type: self.idp_user_type.clone(),
+            grace_period: recert_domain::Duration::days(i64::from(self.grace_period_days)),
+            expire_overdue: self.expire_overdue,
+            expiration_action: recert_core::awf::ExpirationAction::parse(&self.expiration_action)
+                .unwrap_or(recert_core::awf::ExpirationAction::DoNothing),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -154,6 +195,7 @@ impl Default for Config {
             campaigns: CampaignsConfig::default(),
             remediation: RemediationConfig::default(),
             jobs: JobsConfig::default(),
+            workflows: WorkflowsConfig::default(),
         }
     }
 }
@@ -279,6 +321,18 @@ impl Config {
         if let Some(v) = env("RECERT_CAMPAIGNS_FALLBACK_REVIEWER") {
             cfg.campaigns.fallback_reviewer = v;
         }
+        if let Some(v) = env("RECERT_WORKFLOWS_IDP_USER_TYPE") {
+            cfg.workflows.idp_user_type = v;
+        }
+        if let Some(v) = env_parse(env, "RECERT_WORKFLOWS_GRACE_PERIOD_DAYS")? {
+            cfg.workflows.grace_period_days = v;
+        }
+        if let Some(v) = env_parse(env, "RECERT_WORKFLOWS_EXPIRE_OVERDUE")? {
+            cfg.workflows.expire_overdue = v;
+        }
+        if let Some(v) = env("RECERT_WORKFLOWS_EXPIRATION_ACTION") {
+            cfg.workflows.expiration_action = v;
+        }
         if let Some(v) = &flags.database_url {
             cfg.database_url = v.clone();
         }
@@ -335,6 +389,18 @@ impl Config {
             bail!(
                 "remediation.webhook_secret must be at least 16 characters when \
                  remediation.webhook_url is set (RECERT_REMEDIATION_WEBHOOK_SECRET)"
+            );
+        }
+        if self.workflows.idp_user_type.trim().is_empty() {
+            bail!("workflows.idp_user_type must not be empty (e.g. CustomIDPUser, OktaUser)");
+        }
+        if self.workflows.grace_period_days > 3650 {
+            bail!("workflows.grace_period_days must be between 0 and 3650");
+        }
+        if recert_core::awf::ExpirationAction::parse(&self.workflows.expiration_action).is_none() {
+            bail!(
+                "workflows.expiration_action '{}' is not DO_NOTHING or AUTO_REJECT_INCOMPLETE_RESULTS",
+                self.workflows.expiration_action
             );
         }
         if !(3..=3600).contains(&self.jobs.lease_seconds) {

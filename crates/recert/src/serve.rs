@@ -122,9 +122,17 @@ pub(crate) async fn run(cfg: &Config, args: ServeArgs) -> Result<()> {
     );
     let jobs =
         tokio::spawn(runner.run(std::time::Duration::from_secs(1), stopped(stop_rx.clone())));
+    let auth = Arc::new(auth);
+    let awf = recert_core::awf::Awf::new(
+        store.clone(),
+        clock.clone(),
+        auth.clone(),
+        cfg.workflows.settings(),
+    );
     // The schedules of campaign templates: each due occurrence is enqueued once, whichever
-    // process sees it first.
+    // process sees it first; overdue certifications expire when so configured.
     let scheduler = {
+        let awf = awf.clone();
         let campaigns = campaigns.clone();
         let remediation = remediation.clone();
         let stop = stopped(stop_rx.clone());
@@ -133,6 +141,9 @@ pub(crate) async fn run(cfg: &Config, args: ServeArgs) -> Result<()> {
             loop {
                 if let Err(e) = campaigns.run_due_schedules().await {
                     tracing::warn!(error = %e, "campaign schedules could not be checked");
+                }
+                if let Err(e) = awf.expire_overdue().await {
+                    tracing::warn!(error = %e, "overdue certifications could not be expired");
                 }
                 if let Err(e) = remediation.enqueue_delivery().await {
                     tracing::warn!(error = %e, "remediation deliveries could not be queued");
@@ -145,9 +156,10 @@ pub(crate) async fn run(cfg: &Config, args: ServeArgs) -> Result<()> {
         })
     };
     let state = AppState {
+        awf: awf.clone(),
         store,
         clock,
-        auth: Arc::new(auth),
+        auth,
         limiter,
         campaigns,
         certifications,

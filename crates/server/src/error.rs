@@ -60,7 +60,8 @@ pub fn sailpoint_internal(tracking: TrackingId, error: &dyn std::fmt::Display) -
     )
 }
 
-/// Veza's error body: `{"code", "message", "details": [], "request_id", "timestamp"}`.
+/// Veza's error body: `{"code", "message", "details": [], "request_id", "timestamp"}`, with the
+/// code that goes with the status.
 pub fn veza(
     status: StatusCode,
     tracking: TrackingId,
@@ -75,6 +76,18 @@ pub fn veza(
         429 => "ResourceExhausted",
         _ => "Internal",
     };
+    veza_code(status, code, tracking, now, message)
+}
+
+/// Veza's error body with an explicit code (`FailedPrecondition` shares 400 with
+/// `InvalidArgument`).
+pub fn veza_code(
+    status: StatusCode,
+    code: &str,
+    tracking: TrackingId,
+    now: recert_domain::Timestamp,
+    message: &str,
+) -> Response {
     let body = json!({
         "code": code,
         "message": message,

@@ -1,6 +1,7 @@
 //! The HTTP server: a thin axum layer over the core. Handlers translate wire shapes into core
 //! calls and back; no business rule lives here.
 
+mod awf;
 mod caller;
 mod campaigns;
 mod certifications;
@@ -39,6 +40,7 @@ pub struct AppState {
     pub limiter: Option<Arc<RateLimiter>>,
     pub campaigns: Campaigns,
     pub certifications: recert_core::certifications::Certifications,
+    pub awf: recert_core::awf::Awf,
     pub remediation: recert_core::remediation::Remediation,
 }
 
@@ -67,6 +69,7 @@ pub fn routes() -> Router<AppState> {
         .nest("/v3/campaign-templates", templates::routes())
         .nest("/campaign-templates/v1", templates::routes())
         .nest("/remediation/v1", remediation::routes())
+        .nest("/api/preview/awf", awf::routes())
 }
 
 /// Adds the layers every route has (the request log with its tracking id) and the state.

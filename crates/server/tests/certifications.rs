@@ -6,51 +6,11 @@ mod common;
 
 use common::{error_text, valid};
 
-use common::{App, app};
+use common::{App, active_campaign, app};
 use recert_domain::{ClientRole, Clock, Duration};
 use recert_store_conformance::fixture_id;
 use reqwest::Method;
 use serde_json::{Value, json};
-
-/// An ACTIVE manager campaign over the small organisation; returns its id. Ada reviews Bob
-/// (one item); Bob reviews Cyd (four items) and Dave (one).
-async fn active_campaign(app: &App, admin: &str, comments: &str) -> String {
-    let deadline = app.clock.now().plus(Duration::days(14)).to_string();
-    let (s, _, created) = app
-        .send(
-            Method::POST,
-            "/v3/campaigns",
-            admin,
-            Some(json!({
-                "name": "Manager review",
-                "description": "Everyone's access, by their manager",
-                "deadline": deadline,
-                "type": "MANAGER",
-                "mandatoryCommentRequirement": comments,
-            })),
-        )
-        .await;
-    assert_eq!(s, 202, "{created}");
-    let id = created["id"].as_str().unwrap().to_owned();
-    app.wait_for(&format!("/v3/campaigns/{id}"), admin, |b| {
-        b["status"] == "STAGED"
-    })
-    .await;
-    let (s, _, b) = app
-        .send(
-            Method::POST,
-            &format!("/v3/campaigns/{id}/activate"),
-            admin,
-            Some(json!({"timeZone": "Z"})),
-        )
-        .await;
-    assert_eq!(s, 202, "{b}");
-    app.wait_for(&format!("/v3/campaigns/{id}"), admin, |b| {
-        b["status"] == "ACTIVE"
-    })
-    .await;
-    id
-}
 
 async fn items(app: &App, token: &str, cert: &str, query: &str) -> (u16, Value) {
     let (s, _, b) = app

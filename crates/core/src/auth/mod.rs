@@ -186,6 +186,17 @@ impl Auth {
         })
     }
 
+    /// A key for `purpose` derived from the current signing key: the same in every process on
+    /// one database, and replaced when the signing key is rotated.
+    pub fn derived_key(&self, purpose: &str) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        let ring = self.ring();
+        let mut m = Hmac::<sha2::Sha256>::new_from_slice(&ring.current.private_key)
+            .expect("HMAC takes keys of any length");
+        m.update(purpose.as_bytes());
+        m.finalize().into_bytes().into()
+    }
+
     pub fn token_lifetime(&self) -> Duration {
         self.token_lifetime
     }

@@ -137,10 +137,18 @@ pub async fn app_with(
         )),
     );
     tokio::spawn(runner.run(std::time::Duration::from_millis(20), std::future::pending()));
+    let auth = Arc::new(auth);
+    let awf = recert_core::awf::Awf::new(
+        store.clone(),
+        shared_clock.clone(),
+        auth.clone(),
+        recert_core::awf::AwfSettings::default(),
+    );
     let state = AppState {
         store: store.clone(),
         clock: shared_clock,
-        auth: Arc::new(auth),
+        auth,
+        awf,
         limiter: limit.map(|l| Arc::new(RateLimiter::new(l))),
         campaigns,
         certifications,
@@ -288,4 +296,44 @@ pub fn error_text(body: &Value) -> String {
         .as_str()
         .unwrap_or_default()
         .to_owned()
+}
+
+/// An ACTIVE manager campaign over the small organisation; returns its id. Ada reviews Bob
+/// (one item); Bob reviews Cyd (four items) and Dave (one).
+pub async fn active_campaign(app: &App, admin: &str, comments: &str) -> String {
+    let deadline = app.clock.now().plus(Duration::days(14)).to_string();
+    let (s, _, created) = app
+        .send(
+            reqwest::Method::POST,
+            "/v3/campaigns",
+            admin,
+            Some(json!({
+                "name": "Manager review",
+                "description": "Everyone's access, by their manager",
+                "deadline": deadline,
+                "type": "MANAGER",
+                "mandatoryCommentRequirement": comments,
+            })),
+        )
+        .await;
+    assert_eq!(s, 202, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    app.wait_for(&format!("/v3/campaigns/{id}"), admin, |b| {
+        b["status"] == "STAGED"
+    })
+    .await;
+    let (s, _, b) = app
+        .send(
+            reqwest::Method::POST,
+            &format!("/v3/campaigns/{id}/activate"),
+            admin,
+            Some(json!({"timeZone": "Z"})),
+        )
+        .await;
+    assert_eq!(s, 202, "{b}");
+    app.wait_for(&format!("/v3/campaigns/{id}"), admin, |b| {
+        b["status"] == "ACTIVE"
+    })
+    .await;
+    id
 }
