@@ -677,10 +677,7 @@ impl Awf {
             "PENDING" | "DRAFT" => State::NotStarted,
             "IN_PROGRESS" => State::InProgress,
             _ => State::Closed {
-                in_grace: c
-                    .campaign
-                    .completed_at
-                    .is_some_and(|t| now < t.plus(self.settings.grace_period)),
+                in_grace: rules::in_grace(c.campaign.completed_at, now, self.settings.grace_period),
             },
         }
     }

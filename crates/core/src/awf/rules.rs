@@ -30,6 +30,16 @@ pub enum State {
     },
 }
 
+/// Whether a certification completed at `completed_at` is still in its grace period at `now`:
+/// from the completion up to, not including, `completed_at + period`.
+pub fn in_grace(
+    completed_at: Option<recert_domain::Timestamp>,
+    now: recert_domain::Timestamp,
+    period: recert_domain::Duration,
+) -> bool {
+    completed_at.is_some_and(|t| now >= t && now < t.plus(period))
+}
+
 /// What a request would change on the row (fields equal to the row's values are left out).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Changes {
@@ -278,6 +288,34 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_grace_period_ends_exactly_at_its_length() {
+        use recert_domain::{Duration, Timestamp};
+        let done = Timestamp::parse("2026-03-01T10:00:00.000Z").unwrap();
+        let week = Duration::days(7);
+        let at = |d: Duration| done.plus(d);
+        assert!(in_grace(Some(done), at(Duration::ZERO), week));
+        assert!(in_grace(
+            Some(done),
+            at(week - Duration::milliseconds(1)),
+            week
+        ));
+        assert!(!in_grace(Some(done), at(week), week));
+        assert!(!in_grace(
+            Some(done),
+            at(week + Duration::milliseconds(1)),
+            week
+        ));
+        assert!(
+            !in_grace(Option::None, at(Duration::ZERO), week),
+            "not completed"
+        );
+        assert!(
+            !in_grace(Some(done), at(Duration::days(1)), Duration::ZERO),
+            "no grace period configured"
+        );
     }
 
     #[test]
