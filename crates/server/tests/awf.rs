@@ -120,7 +120,10 @@ async fn a_review_through_the_workflows_dialect() {
         .await;
     assert_eq!(s, 200, "{one}");
     assert_eq!(one["value"]["name"], "Manager review");
-    assert_eq!(one["value"]["total_result_count"], 5, "a reviewer counts their rows");
+    assert_eq!(
+        one["value"]["total_result_count"], 5,
+        "a reviewer counts their rows"
+    );
     assert_eq!(
         one["value"]["reviewers"],
         json!([{"user_type": "CustomIDPUser", "id": fixture_id(1, 2).to_string(),
