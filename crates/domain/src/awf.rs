@@ -280,6 +280,9 @@ pub enum RowOutcome {
     Changed,
     /// The new owner has no certification it can take the row into; nothing was written.
     CannotMove(String),
+    /// The row's remediation is under way or done, so its decision cannot change that way;
+    /// nothing was written.
+    Refused(String),
 }
 
 /// One reviewer's share of a campaign's rows.
@@ -308,6 +311,36 @@ pub struct CampaignRows {
     pub decided: u64,
     /// The distinct reviewers of its rows (owners and co-reviewers), by name.
     pub reviewers: Vec<UserRef>,
+}
+
+/// What a decision change does to a row's remediation item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RemediationGate {
+    /// Nothing to do.
+    Keep,
+    /// The item was not delivered yet: it goes, with the REVOKE it came from.
+    Withdraw,
+    /// Its delivery started or it completed: the decision cannot change this way.
+    Refuse(String),
+}
+
+/// Whether a row whose remediation item is `status` (delivered or tried when `started`) can
+/// take decision `to`.
+pub fn remediation_gate(status: &str, started: bool, to: RowDecision) -> RemediationGate {
+    match to {
+        RowDecision::Fixed => RemediationGate::Keep,
+        RowDecision::Rejected if status != "COMPLETED" => RemediationGate::Keep,
+        _ if status == "OPEN" && !started => RemediationGate::Withdraw,
+        _ => RemediationGate::Refuse(format!(
+            "the removal of this access is already {} (its remediation item is {status}); the \
+             row cannot become {to}",
+            if status == "COMPLETED" {
+                "done"
+            } else {
+                "under way"
+            }
+        )),
+    }
 }
 
 /// The 16-hex counter of a generated item id as a number.
@@ -345,6 +378,34 @@ mod tests {
         assert_eq!(RowDecision::parse("fixed"), Some(RowDecision::Fixed));
         assert_eq!(RowDecision::parse("RESULT_DECISION_"), None);
         assert_eq!(RowDecision::parse("APPROVE"), None);
+    }
+
+    #[test]
+    fn decisions_leaving_revoke_withdraw_or_refuse_the_remediation() {
+        use RemediationGate::*;
+        assert_eq!(
+            remediation_gate("OPEN", false, RowDecision::Accepted),
+            Withdraw
+        );
+        assert_eq!(remediation_gate("OPEN", false, RowDecision::None), Withdraw);
+        assert_eq!(remediation_gate("OPEN", false, RowDecision::Rejected), Keep);
+        assert_eq!(remediation_gate("OPEN", true, RowDecision::Fixed), Keep);
+        assert!(matches!(
+            remediation_gate("OPEN", true, RowDecision::Accepted),
+            Refuse(_)
+        ));
+        assert!(matches!(
+            remediation_gate("FAILED", true, RowDecision::Accepted),
+            Refuse(_)
+        ));
+        assert!(matches!(
+            remediation_gate("COMPLETED", true, RowDecision::Rejected),
+            Refuse(_)
+        ));
+        assert_eq!(
+            remediation_gate("COMPLETED", true, RowDecision::Fixed),
+            Keep
+        );
     }
 
     #[test]

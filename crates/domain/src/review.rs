@@ -570,6 +570,9 @@ pub enum DecideOutcome {
     NotActive(crate::campaign::CertificationPhase),
     /// These items are not in the certification.
     ForeignItems(Vec<Id>),
+    /// These items are signed off (each row's own sign-off, through the Access Workflows
+    /// dialect) and locked.
+    LockedItems(Vec<Id>),
 }
 
 /// How a sign-off ended.

@@ -33,6 +33,31 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/certifications/{id}/results/{result}", get(row))
         .route("/certifications/{id}/reviewer_infos", get(reviewer_infos))
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(wrong_method)
+}
+
+/// Any other path under `/api/preview/awf`: 404 in the dialect's body.
+async fn unknown_route(State(state): State<AppState>, req: axum::extract::Request) -> Response {
+    let t = crate::caller::tracking_of(&req);
+    error::veza(
+        StatusCode::NOT_FOUND,
+        t,
+        state.clock.now(),
+        &format!("there is no route {} {}", req.method(), req.uri().path()),
+    )
+}
+
+/// A known path with another method: 405 in the dialect's body.
+async fn wrong_method(State(state): State<AppState>, req: axum::extract::Request) -> Response {
+    let t = crate::caller::tracking_of(&req);
+    error::veza_code(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "InvalidArgument",
+        t,
+        state.clock.now(),
+        &format!("{} is not a method of {}", req.method(), req.uri().path()),
+    )
 }
 
 fn refuse(state: &AppState, t: TrackingId, e: AwfError) -> Response {
@@ -61,8 +86,10 @@ fn envelope<T>(l: Listed<T>, one: impl Fn(&T) -> Value) -> Response {
     .into_response()
 }
 
+/// A WorkflowUser; an identity without an email shows `""`, which can be sent back as is.
 fn user(u: &UserRef, user_type: &str) -> Value {
-    json!({"user_type": user_type, "id": u.id, "email": u.email, "name": u.name})
+    json!({"user_type": user_type, "id": u.id, "email": u.email.clone().unwrap_or_default(),
+           "name": u.name})
 }
 
 /// A stored actor or reviewer list with the configured user type added to each person.

@@ -28,6 +28,14 @@ fn bearer(parts: &Parts) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
+/// The tracking id of a whole request (see [`tracking`]).
+pub(crate) fn tracking_of(req: &axum::extract::Request) -> TrackingId {
+    req.extensions()
+        .get::<TrackingId>()
+        .copied()
+        .unwrap_or(TrackingId(recert_domain::Id::generate()))
+}
+
 pub(crate) fn tracking(parts: &Parts) -> TrackingId {
     parts
         .extensions

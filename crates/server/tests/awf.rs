@@ -286,6 +286,7 @@ async fn a_review_through_the_workflows_dialect() {
         .collect();
     assert_eq!(approved.len(), 1);
     assert_eq!(approved[0]["comments"], "needed for sales");
+    let approved_id = approved[0]["id"].as_str().unwrap().to_owned();
 
     // A SailPoint decision shows as REJECTED, logged with its author.
     let other = items
@@ -450,6 +451,43 @@ async fn a_review_through_the_workflows_dialect() {
         400,
         "InvalidArgument",
         "notification_status",
+    );
+
+    // A row signed off on its own is locked for SailPoint's decide too.
+    let (s, b) = put(
+        &app,
+        &bob,
+        &campaign,
+        json!({"result_id": n0, "decision": "ACCEPTED", "signed_off_state": "SIGNED_OFF"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let (s, _, b) = app
+        .send(
+            Method::POST,
+            &format!("/v3/certifications/{cert}/decide"),
+            &bob,
+            Some(
+                json!([{"id": approved_id, "decision": "REVOKE", "bulk": false, "comments": "x"}]),
+            ),
+        )
+        .await;
+    assert_eq!(s, 400, "{b}");
+    assert!(common::error_text(&b).contains("signed off"), "{b}");
+
+    // A move clears the decision first: the same body cannot sign the moved row off.
+    refused(
+        "moving and signing off in one body",
+        put(
+            &app,
+            &bob,
+            &campaign,
+            json!({"result_id": nr, "reviewers": [ada()], "signed_off_state": "SIGNED_OFF"}),
+        )
+        .await,
+        400,
+        "FailedPrecondition",
+        "undecided",
     );
 
     // Reviewers: every field checked against the identity.
@@ -857,6 +895,106 @@ async fn remediation_marks_rows_fixed_as_the_system() {
     assert_eq!(last["actor"], json!({"name": "System"}));
     assert_eq!(last["old_value"], "REJECTED");
     assert_eq!(last["new_value"], "FIXED");
+
+    // Reopened by force, a row whose removal is done cannot be accepted; one whose removal
+    // has not been sent can, and its remediation item is withdrawn.
+    let org = app.token_for(app.client(ClientRole::OrgAdmin)).await;
+    let fixed = r["result_id"].as_u64().unwrap();
+    refused(
+        "accepting access already removed",
+        force(
+            &app,
+            &org,
+            &campaign,
+            json!({"result_id": fixed, "signed_off_state": "NOT_SIGNED_OFF", "decision": "ACCEPTED"}),
+        )
+        .await,
+        400,
+        "FailedPrecondition",
+        "already done",
+    );
+    let (_, open) = rows(
+        &app,
+        &admin,
+        &campaign,
+        "?filter=decision%20eq%20%22REJECTED%22",
+    )
+    .await;
+    let pending = open["values"][0]["result_id"].as_u64().unwrap();
+    let (s, b) = force(
+        &app,
+        &org,
+        &campaign,
+        json!({"result_id": pending, "signed_off_state": "NOT_SIGNED_OFF", "decision": "ACCEPTED"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let after = app
+        .store
+        .remediation_items(recert_domain::Id::parse(&campaign).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        after.len(),
+        items.len() - 1,
+        "the undelivered item is withdrawn"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operators_act_on_the_campaigns_they_created() {
+    let app = app(None).await;
+    let operator = app.token_for(app.client(ClientRole::Operator)).await;
+    let admin = app.token_for(app.client(ClientRole::CertAdmin)).await;
+    let theirs = active_campaign(&app, &operator, "NO_DECISIONS").await;
+    let other = active_campaign(&app, &admin, "NO_DECISIONS").await;
+    let (_, _, list) = app
+        .get(
+            &format!("{AWF}/certifications?page_size=1"),
+            Some(&operator),
+        )
+        .await;
+    assert_eq!(list["total_result_count"], 1, "{list}");
+    assert_eq!(list["values"][0]["id"], theirs.as_str());
+    assert_eq!(list["has_more"], false);
+    let (s, b) = put(
+        &app,
+        &operator,
+        &theirs,
+        json!({"result_id": 0, "notes": "checked"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    refused(
+        "another's campaign",
+        put(
+            &app,
+            &operator,
+            &other,
+            json!({"result_id": 0, "notes": "x"}),
+        )
+        .await,
+        403,
+        "PermissionDenied",
+        "no rows",
+    );
+    // Admins page through both: one per page, the token leads to the second and last.
+    let (_, _, p1) = app
+        .get(&format!("{AWF}/certifications?page_size=1"), Some(&admin))
+        .await;
+    assert_eq!(p1["has_more"], true);
+    assert_eq!(p1["total_result_count"], 2);
+    let (_, _, p2) = app
+        .get(
+            &format!(
+                "{AWF}/certifications?page_token={}",
+                p1["next_page_token"].as_str().unwrap()
+            ),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(p2["has_more"], false, "{p2}");
+    assert_ne!(p1["values"][0]["id"], p2["values"][0]["id"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1050,6 +1188,33 @@ async fn drafts_are_invisible_to_reviewers_and_frozen_for_everyone() {
         )
         .await;
     assert_eq!(none["total_result_count"], 0);
+    refused(
+        "an unknown route",
+        {
+            let (s, _, b) = app.get(&format!("{AWF}/nothing/here"), Some(&admin)).await;
+            (s.as_u16(), b)
+        },
+        404,
+        "NotFound",
+        "no route",
+    );
+    refused(
+        "a method the route does not take",
+        {
+            let (s, _, b) = app
+                .send(
+                    Method::DELETE,
+                    &format!("{AWF}/certifications"),
+                    &admin,
+                    None,
+                )
+                .await;
+            (s.as_u16(), b)
+        },
+        405,
+        "InvalidArgument",
+        "DELETE",
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -122,13 +122,13 @@ pub async fn awf_rows_are_numbered_and_filtered<S: Store + Clone>(store: &S) {
     assert_eq!(paged.1, 6, "the total ignores the page");
     let listed = w
         .store
-        .awf_campaign_ids(Some(None), Some(id(1, 2)), None, 10, true)
+        .awf_campaign_ids(Some(None), Some(id(1, 2)), None, None, 10, true)
         .await
         .unwrap();
     assert_eq!(listed.items, vec![k.id]);
     let none = w
         .store
-        .awf_campaign_ids(None, Some(id(1, 3)), None, 10, true)
+        .awf_campaign_ids(None, Some(id(1, 3)), None, None, 10, true)
         .await
         .unwrap();
     assert_eq!(none.total, Some(0), "cyd reviews nothing");

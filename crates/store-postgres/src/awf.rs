@@ -73,6 +73,7 @@ pub(crate) async fn campaign_ids(
     pool: &PgPool,
     template: Option<Option<Id>>,
     reviewer: Option<Id>,
+    creator: Option<Id>,
     after: Option<Id>,
     limit: u32,
     count: bool,
@@ -88,12 +89,16 @@ pub(crate) async fn campaign_ids(
         // A reviewer sees the campaigns under review or reviewed, not drafts.
         let r = p.text(r.to_string());
         conds.push(format!(
-            "k.status IN ('ACTIVE', 'COMPLETING', 'COMPLETED') AND
+            "k.status IN ('ACTIVE', 'COMPLETING', 'COMPLETED', 'ARCHIVED') AND
              (EXISTS (SELECT 1 FROM certifications c
-                      WHERE c.campaign_id = k.id AND c.reviewer_id = {r})
+                      WHERE c.campaign_id = k.id AND c.reviewer_id = {r}
+                        AND c.decisions_total > 0)
               OR EXISTS (SELECT 1 FROM item_co_reviewers x
                          WHERE x.identity_id = {r} AND x.campaign_id = k.id))"
         ));
+    }
+    if let Some(c) = creator {
+        conds.push(format!("k.created_by = {}", p.text(c.to_string())));
     }
     let filtered = if conds.is_empty() {
         "TRUE".to_owned()
@@ -553,13 +558,19 @@ pub(crate) async fn apply(pool: &PgPool, ch: &RowChange) -> Result<RowOutcome, S
     let k = ch.campaign_id.to_string();
     let item = ch.item_id.to_string();
     let expected_cert = ch.expect.certification_id.to_string();
-    // Locks in the order of sign-off and of every campaign-wide write: the campaign row (only
-    // when this change may sign, un-sign or move: those write the campaign or take its
+    // Locks in the order of sign-off and of every campaign-wide write: the campaign row (for
+    // update when this change may sign, un-sign or move: those write the campaign or take its
     // certifications' locks), the certification, the row.
     let needs_campaign = ch.reviewers.is_some() || ch.signed_off.is_some();
     let status: Option<String> = sqlx::query_scalar(AssertSqlSafe(format!(
         "SELECT status FROM campaigns WHERE id = $1{}",
-        if needs_campaign { " FOR UPDATE" } else { "" }
+        // FOR SHARE otherwise: a completion (which locks the campaign, then rows, then
+        // certifications) and a decision then queue instead of deadlocking.
+        if needs_campaign {
+            " FOR UPDATE"
+        } else {
+            " FOR SHARE"
+        }
     )))
     .bind(&k)
     .fetch_optional(&mut *tx)
@@ -635,7 +646,7 @@ pub(crate) async fn apply(pool: &PgPool, ch: &RowChange) -> Result<RowOutcome, S
                 &refs,
                 nr.owner,
                 &nr.reason,
-                &actor,
+                ch.by,
                 co_json.as_deref(),
                 ch.now,
             )
@@ -684,6 +695,31 @@ pub(crate) async fn apply(pool: &PgPool, ch: &RowChange) -> Result<RowOutcome, S
     let notification = ch
         .notification_status
         .filter(|n| cur.notification_status.as_deref() != Some(n.as_str()));
+    if let Some(d) = new_decision {
+        let r: Option<(String, bool)> = sqlx::query_as(
+            "SELECT status, delivered_at IS NOT NULL OR attempts > 0
+             FROM remediation_items WHERE item_id = $1",
+        )
+        .bind(&item)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if let Some((status, started)) = r {
+            match recert_domain::awf::remediation_gate(&status, started, d) {
+                recert_domain::awf::RemediationGate::Keep => {}
+                recert_domain::awf::RemediationGate::Withdraw => {
+                    sqlx::query("DELETE FROM remediation_items WHERE item_id = $1")
+                        .bind(&item)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                }
+                recert_domain::awf::RemediationGate::Refuse(m) => {
+                    return Ok(RowOutcome::Refused(m));
+                }
+            }
+        }
+    }
     if new_decision.is_some() || notes.is_some() || sign || notification.is_some() {
         let stored = stored.flatten();
         // A proposed end date belongs to a REVOKE: it goes with any other decision.

@@ -98,13 +98,13 @@ pub(crate) async fn decide(
         return Ok(DecideOutcome::NotActive(p));
     }
     let actor = actor(&mut tx, by).await?;
-    let mut foreign = Vec::new();
+    let (mut foreign, mut locked) = (Vec::new(), Vec::new());
     for d in decisions {
         let n = sqlx::query(
             "UPDATE review_items SET decision = $3, comments = $4, proposed_end_date = $5,
                 decided_by = $6, decided_at = $7, updated_at = $7, updated_by = $8,
                 fixed = CASE WHEN $3 = 'REVOKE' THEN fixed ELSE 0 END
-             WHERE id = $1 AND certification_id = $2",
+             WHERE id = $1 AND certification_id = $2 AND signed_off = 0",
         )
         .bind(d.item_id.to_string())
         .bind(&cid)
@@ -119,11 +119,25 @@ pub(crate) async fn decide(
         .map_err(db_err)?
         .rows_affected();
         if n == 0 {
-            foreign.push(d.item_id);
+            let signed: Option<i32> = sqlx::query_scalar(
+                "SELECT signed_off FROM review_items WHERE id = $1 AND certification_id = $2",
+            )
+            .bind(d.item_id.to_string())
+            .bind(&cid)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            match signed {
+                Some(_) => locked.push(d.item_id),
+                None => foreign.push(d.item_id),
+            }
         }
     }
     if !foreign.is_empty() {
         return Ok(DecideOutcome::ForeignItems(foreign));
+    }
+    if !locked.is_empty() {
+        return Ok(DecideOutcome::LockedItems(locked));
     }
     recount(&mut tx, &cid, now).await?;
     tx.commit().await.map_err(db_err)?;

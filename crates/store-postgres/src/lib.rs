@@ -463,11 +463,12 @@ impl Store for PostgresStore {
         &self,
         template: Option<Option<Id>>,
         reviewer: Option<Id>,
+        creator: Option<Id>,
         after: Option<Id>,
         limit: u32,
         count: bool,
     ) -> Result<Page<Id>, StoreError> {
-        awf::campaign_ids(&self.pool, template, reviewer, after, limit, count).await
+        awf::campaign_ids(&self.pool, template, reviewer, creator, after, limit, count).await
     }
 
     async fn awf_campaign_rows(&self, ids: &[Id]) -> Result<Vec<CampaignRows>, StoreError> {

@@ -154,8 +154,7 @@ pub(crate) async fn reassign_items(
     now: Timestamp,
 ) -> Result<ReassignOutcome, StoreError> {
     let mut tx = pool.begin().await.map_err(db_err)?;
-    let actor = crate::decisions::actor(&mut tx, by).await?;
-    let outcome = move_items(&mut tx, cert, refs, to, reason, &actor, None, now).await?;
+    let outcome = move_items(&mut tx, cert, refs, to, reason, by, None, now).await?;
     // Anything but a move wrote nothing worth keeping: dropping the transaction rolls it back.
     if matches!(outcome, ReassignOutcome::Moved { .. }) {
         tx.commit().await.map_err(db_err)?;
@@ -164,7 +163,7 @@ pub(crate) async fn reassign_items(
 }
 
 /// Moves the items `refs` name to `to`'s certification in the same campaign (created if
-/// needed), inside the caller's transaction; `actor` (JSON) is logged as the mover. The moved
+/// needed), inside the caller's transaction; `by` is logged as the mover. The moved
 /// items lose their decision, their FIXED mark and their sign-off, and get `co_reviewers`
 /// (JSON; `None`: none) in the same change, so that the move is one REVIEWERS entry. On any outcome but
 /// `Moved` the transaction may hold partial work: the caller must roll it back.
@@ -175,7 +174,7 @@ pub(crate) async fn move_items(
     refs: &[ReassignRef],
     to: Id,
     reason: &str,
-    actor: &str,
+    by: Id,
     co_reviewers: Option<&str>,
     now: Timestamp,
 ) -> Result<ReassignOutcome, StoreError> {
@@ -320,7 +319,7 @@ pub(crate) async fn move_items(
     .bind(&target)
     .bind(&item_ids)
     .bind(ts(now))
-    .bind(actor)
+    .bind(crate::decisions::actor(&mut *tx, by).await?)
     .bind(co_reviewers)
     .execute(&mut *tx)
     .await
@@ -362,6 +361,18 @@ pub(crate) async fn move_items(
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
+    }
+    // A certification left with no row to sign off (all moved away, or the rest signed off
+    // one by one) is done: it is signed, and may complete the campaign.
+    let open: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM review_items WHERE certification_id = $1 AND signed_off = 0",
+    )
+    .bind(&src)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    if open == 0 {
+        crate::decisions::sign_certification(tx, &src, &source.campaign_id, by, now).await?;
     }
     Ok(ReassignOutcome::Moved {
         to_certification: Id::parse(&target)

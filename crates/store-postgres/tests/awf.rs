@@ -268,7 +268,7 @@ async fn rows_log_their_changes_as_json() {
         ]
     );
     let ids = store
-        .awf_campaign_ids(None, Some(id(1, 3)), None, 10, true)
+        .awf_campaign_ids(None, Some(id(1, 3)), None, None, 10, true)
         .await
         .unwrap();
     assert_eq!((ids.items, ids.total), (vec![campaign()], Some(1)));

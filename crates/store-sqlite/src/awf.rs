@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use recert_domain::awf::{
-    ActionEntry, ActionKind, CampaignRows, NotificationStatus, ReviewerStats, Row, RowChange,
-    RowDecision, RowOutcome, RowQuery, UserRef,
+    ActionEntry, ActionKind, CampaignRows, NotificationStatus, RemediationGate, ReviewerStats, Row,
+    RowChange, RowDecision, RowOutcome, RowQuery, UserRef, remediation_gate,
 };
 use recert_domain::certification::{ReassignKind, ReassignOutcome, ReassignRef};
 use recert_domain::{Id, Timestamp};
@@ -45,31 +45,34 @@ pub(crate) fn campaign_ids(
     c: &Connection,
     template: Option<Option<Id>>,
     reviewer: Option<Id>,
+    creator: Option<Id>,
     after: Option<Id>,
     limit: u32,
     count: bool,
 ) -> Result<Page<Id>, StoreError> {
     let cond = "(?1 = 0 OR k.template_id IS ?2)
-        AND (?3 IS NULL OR (k.status IN ('ACTIVE', 'COMPLETING', 'COMPLETED') AND (
+        AND (?3 IS NULL OR (k.status IN ('ACTIVE', 'COMPLETING', 'COMPLETED', 'ARCHIVED') AND (
             EXISTS (SELECT 1 FROM certifications c WHERE c.campaign_id = k.id
-                    AND c.reviewer_id = ?3)
+                    AND c.reviewer_id = ?3 AND c.decisions_total > 0)
             OR EXISTS (SELECT 1 FROM item_co_reviewers x WHERE x.identity_id = ?3
-                    AND x.campaign_id = k.id))))";
+                    AND x.campaign_id = k.id))))
+        AND (?4 IS NULL OR k.created_by = ?4)";
     let args = [
         Value::Integer(i64::from(template.is_some())),
         template
             .flatten()
             .map_or(Value::Null, |t| Value::Text(t.to_string())),
         reviewer.map_or(Value::Null, |r| Value::Text(r.to_string())),
+        creator.map_or(Value::Null, |r| Value::Text(r.to_string())),
         after.map_or(Value::Null, |a| Value::Text(a.to_string())),
         Value::Integer(i64::from(limit)),
     ];
     let mut stmt = c
         .prepare(&format!(
             "SELECT k.id FROM campaigns k WHERE {cond}
-               AND (?4 IS NULL OR (k.created_at, k.id) <
-                    (SELECT created_at, id FROM campaigns WHERE id = ?4))
-             ORDER BY k.created_at DESC, k.id DESC LIMIT ?5"
+               AND (?5 IS NULL OR (k.created_at, k.id) <
+                    (SELECT created_at, id FROM campaigns WHERE id = ?5))
+             ORDER BY k.created_at DESC, k.id DESC LIMIT ?6"
         ))
         .map_err(db_err)?;
     let items = stmt
@@ -81,7 +84,7 @@ pub(crate) fn campaign_ids(
         let n: i64 = c
             .query_row(
                 &format!("SELECT count(*) FROM campaigns k WHERE {cond}"),
-                params_from_iter(args[..3].iter()),
+                params_from_iter(args[..4].iter()),
                 |r| r.get(0),
             )
             .map_err(db_err)?;
@@ -463,6 +466,27 @@ pub(crate) fn apply(c: &mut Connection, ch: &RowChange) -> Result<RowOutcome, St
         }
     }
 
+    if let Some(d) = ch.decision {
+        let r: Option<(String, bool)> = tx
+            .query_row(
+                "SELECT status, delivered_at IS NOT NULL OR attempts > 0
+                 FROM remediation_items WHERE item_id = ?1",
+                [&item],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(db_err)?;
+        if let Some((status, started)) = r {
+            match remediation_gate(&status, started, d) {
+                RemediationGate::Keep => {}
+                RemediationGate::Withdraw => {
+                    tx.execute("DELETE FROM remediation_items WHERE item_id = ?1", [&item])
+                        .map_err(db_err)?;
+                }
+                RemediationGate::Refuse(m) => return Ok(RowOutcome::Refused(m)),
+            }
+        }
+    }
     let sign = ch.signed_off == Some(true);
     if ch.decision.is_some() || ch.notes.is_some() || sign || ch.notification_status.is_some() {
         let d = ch.decision;
@@ -565,9 +589,11 @@ pub(crate) fn reviewer_stats(
                 UNION ALL
                 SELECT x.identity_id, json_extract(j.value, '$.email'),
                     json_extract(j.value, '$.name'), i.decision, i.fixed, i.signed_off
-                FROM item_co_reviewers x JOIN review_items i ON i.id = x.item_id,
+                FROM item_co_reviewers x JOIN review_items i ON i.id = x.item_id
+                    JOIN certifications o ON o.id = i.certification_id,
                     json_each(i.co_reviewers) j
                 WHERE x.campaign_id = ?1 AND (?2 IS NULL OR x.identity_id = ?2)
+                  AND o.reviewer_id <> x.identity_id
                   AND json_extract(j.value, '$.id') = x.identity_id)
              GROUP BY rid ORDER BY max(rname), rid",
         )

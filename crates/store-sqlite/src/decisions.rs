@@ -90,14 +90,14 @@ pub(crate) fn decide(
     }
     let ts = now.to_string();
     let actor = actor(&tx, by)?;
-    let mut foreign = Vec::new();
+    let (mut foreign, mut locked) = (Vec::new(), Vec::new());
     {
         let mut stmt = tx
             .prepare_cached(
                 "UPDATE review_items SET decision = ?3, comments = ?4, proposed_end_date = ?5,
                     decided_by = ?6, decided_at = ?7, updated_at = ?7, updated_by = ?8,
                     fixed = CASE WHEN ?3 = 'REVOKE' THEN fixed ELSE 0 END
-                 WHERE id = ?1 AND certification_id = ?2",
+                 WHERE id = ?1 AND certification_id = ?2 AND signed_off = 0",
             )
             .map_err(db_err)?;
         for d in decisions {
@@ -114,13 +114,28 @@ pub(crate) fn decide(
                 ])
                 .map_err(db_err)?;
             if n == 0 {
-                foreign.push(d.item_id);
+                let signed: Option<bool> = tx
+                    .query_row(
+                        "SELECT signed_off FROM review_items
+                         WHERE id = ?1 AND certification_id = ?2",
+                        params![d.item_id.to_string(), cid],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(db_err)?;
+                match signed {
+                    Some(_) => locked.push(d.item_id),
+                    None => foreign.push(d.item_id),
+                }
             }
         }
     }
+    // Dropping the transaction rolls every decision of the batch back.
     if !foreign.is_empty() {
-        // Dropping the transaction rolls every decision of the batch back.
         return Ok(DecideOutcome::ForeignItems(foreign));
+    }
+    if !locked.is_empty() {
+        return Ok(DecideOutcome::LockedItems(locked));
     }
     recount(&tx, &cid, &ts)?;
     tx.commit().map_err(db_err)?;

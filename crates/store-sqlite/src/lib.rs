@@ -583,11 +583,12 @@ impl Store for SqliteStore {
         &self,
         template: Option<Option<Id>>,
         reviewer: Option<Id>,
+        creator: Option<Id>,
         after: Option<Id>,
         limit: u32,
         count: bool,
     ) -> Result<Page<Id>, StoreError> {
-        self.read(move |c| awf::campaign_ids(c, template, reviewer, after, limit, count))
+        self.read(move |c| awf::campaign_ids(c, template, reviewer, creator, after, limit, count))
             .await
     }
 

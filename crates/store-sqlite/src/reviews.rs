@@ -618,6 +618,18 @@ pub(crate) fn reassign_in(
     .map_err(db_err)?;
     crate::decisions::recount(tx, &cid, &ts)?;
     crate::decisions::recount(tx, &target, &ts)?;
+    // A certification left with no row to sign off (all moved away, or the rest signed off
+    // one by one) is done: it is signed, and may complete the campaign.
+    let open: i64 = tx
+        .query_row(
+            "SELECT count(*) FROM review_items WHERE certification_id = ?1 AND signed_off = 0",
+            [&cid],
+            |r| r.get(0),
+        )
+        .map_err(db_err)?;
+    if open == 0 {
+        crate::decisions::sign_certification(tx, &cid, &src.campaign_id, by, now)?;
+    }
     Ok(ReassignOutcome::Moved {
         to_certification: Id::parse(&target)
             .map_err(|e| StoreError::corrupt("certifications", e))?,

@@ -387,12 +387,15 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// Campaign ids for the dialect's certification list, newest first after `after` (an id
     /// from an earlier page): only those of `template` when given (`Some(None)`: campaigns
-    /// made without a template), only those where `reviewer` reviews a row (owner or
-    /// co-reviewer) when given. At most `limit`, with the total when `count`.
+    /// made without a template), only the started ones (ACTIVE, COMPLETING, COMPLETED,
+    /// ARCHIVED) where `reviewer` reviews a row (owner or co-reviewer) when given, only those
+    /// `creator` (an API client) created when given. At most `limit`, with the total when
+    /// `count`.
     async fn awf_campaign_ids(
         &self,
         template: Option<Option<Id>>,
         reviewer: Option<Id>,
+        creator: Option<Id>,
         after: Option<Id>,
         limit: u32,
         count: bool,
@@ -413,7 +416,9 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// Applies a checked change to one row, whole or not at all: reviewers (moving the item to
     /// the first reviewer's certification in the campaign, created if needed, when the owner
-    /// changes), decision (`FIXED` also completes the row's remediation item), notes, sign-off
+    /// changes), decision (`FIXED` also completes the row's remediation item; a decision that
+    /// leaves REVOKE withdraws a remediation item not yet delivered, and is refused once its
+    /// delivery started or it completed), notes, sign-off
     /// (the last row of a certification signed off signs it, and the last certification
     /// completes the campaign; an un-sign-off reopens an ACTIVE campaign's certification),
     /// notification status. Every change lands in the row's action log.

@@ -197,6 +197,17 @@ fn shorten_decisions(f: &mut Filter) {
     }
 }
 
+/// A row's reviewers, each once (an owner who is also listed as a co-reviewer, after an
+/// administrator moved the certification to them, shows once).
+fn distinct_reviewers(r: &mut Row) {
+    let mut seen = Vec::new();
+    r.reviewers.retain(|u| {
+        let new = !seen.contains(&u.id);
+        seen.push(u.id.clone());
+        new
+    });
+}
+
 /// How far a caller reaches in one certification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Reach {
@@ -428,37 +439,20 @@ impl Awf {
             })?),
             _ => None,
         };
-        // An operator sees its own campaigns: filtered here, the pages stay whole because the
-        // store lists in a stable order and the filter is applied before counting.
-        let mut ids = Vec::new();
-        let mut total;
-        let mut cursor = after;
-        loop {
-            let page = self
-                .store
-                .awf_campaign_ids(template, reviewer, cursor, req.size.max(1), true)
-                .await?;
-            let n = page.items.len();
-            total = page.total.unwrap_or(0);
-            cursor = page.items.last().copied();
-            ids.extend(page.items);
-            if !operator || n < req.size as usize || ids.len() >= req.size as usize {
-                break;
-            }
-        }
-        let mut campaigns = Vec::with_capacity(ids.len());
-        for id in &ids {
+        let creator = operator.then_some(p.client_id);
+        let page = self
+            .store
+            .awf_campaign_ids(template, reviewer, creator, after, req.size + 1, true)
+            .await?;
+        let more = page.items.len() > req.size as usize;
+        let mut campaigns = Vec::with_capacity(page.items.len());
+        for id in page.items.iter().take(req.size as usize) {
             if let Some(c) = self.store.campaign(*id).await? {
                 campaigns.push(c);
             }
         }
-        if operator {
-            campaigns.retain(|c| c.created_by == Some(p.client_id));
-        }
-        campaigns.truncate(req.size as usize);
         let last = campaigns.last().map(|c| c.id);
         let values = self.with_rows(campaigns, reviewer).await?;
-        let more = ids.len() >= req.size as usize;
         let next = match (more, last) {
             (true, Some(last)) => {
                 self.tokens()
@@ -466,13 +460,10 @@ impl Awf {
             }
             _ => String::new(),
         };
-        if operator {
-            total = values.len() as u64;
-        }
         Ok(Listed {
             values,
             next_page_token: next,
-            total,
+            total: page.total.unwrap_or(0),
         })
     }
 
@@ -557,6 +548,7 @@ impl Awf {
             })
             .await?;
         let mut values = page.items;
+        values.iter_mut().for_each(distinct_reviewers);
         let more = values.len() > req.size as usize;
         values.truncate(req.size as usize);
         let next = match (more, values.last()) {
@@ -606,6 +598,10 @@ impl Awf {
             .await?
             .items
             .pop()
+            .map(|mut r| {
+                distinct_reviewers(&mut r);
+                r
+            })
             .ok_or_else(|| AwfError::NotFound(format!("certification {} has no result {n}", c.id)))
     }
 
@@ -703,12 +699,15 @@ impl Awf {
                     .filter(|s| !s.trim().is_empty())
                     .ok_or_else(|| AwfError::Invalid(format!("{} is required", field(f))))
             };
-            let (user_type, id, email, name) = (
+            let (user_type, id, name) = (
                 need(&r.user_type, "user_type")?,
                 need(&r.id, "id")?,
-                need(&r.email, "email")?,
                 need(&r.name, "name")?,
             );
+            let email = r
+                .email
+                .clone()
+                .ok_or_else(|| AwfError::Invalid(format!("{} is required", field("email"))))?;
             if user_type != self.settings.user_type {
                 return Err(AwfError::Invalid(format!(
                     "{} must be '{}' (the configured workflows IdP user type); got '{user_type}'",
@@ -720,17 +719,20 @@ impl Awf {
                 || AwfError::Invalid(format!("{} '{id}' is not a known identity", field("id")));
             let ident = Id::parse(&id).map_err(|_| unknown())?;
             let identity = self.store.identity(ident).await?.ok_or_else(unknown)?;
-            if !identity
-                .email
-                .as_deref()
-                .is_some_and(|e| e.eq_ignore_ascii_case(email.trim()))
-            {
+            let same_email =
+                |known: Option<&str>| known.unwrap_or("").eq_ignore_ascii_case(email.trim());
+            // A reviewer the row shows can be sent back as shown.
+            let shown = row
+                .reviewers
+                .iter()
+                .any(|u| u.id == id && same_email(u.email.as_deref()) && u.name == name);
+            if !shown && !same_email(identity.email.as_deref()) {
                 return Err(AwfError::Invalid(format!(
                     "{} '{email}' is not the email of identity {id}",
                     field("email")
                 )));
             }
-            if identity.display_name != name {
+            if !shown && identity.display_name != name {
                 return Err(AwfError::Invalid(format!(
                     "{} '{name}' is not the name of identity {id} (expected its display name \
                      exactly)",
@@ -869,16 +871,29 @@ impl Awf {
                 }
                 None => None,
             };
-            let current_note = row.item.comments.clone().unwrap_or_default();
+            // A move to another owner clears the decision, note and sign-off first: the rest
+            // of the body is compared with the row as it will be then.
+            let moves = reviewers.as_ref().is_some_and(|r| {
+                row.reviewers.first().map(|u| u.id.clone()) != Some(r.owner.to_string())
+            });
+            let (base_decision, base_note, base_signed) = if moves {
+                (RowDecision::None, String::new(), false)
+            } else {
+                (
+                    row.decision(),
+                    row.item.comments.clone().unwrap_or_default(),
+                    row.signed_off,
+                )
+            };
             let notes = req.notes.as_ref().map(|n| {
                 let n = if n.trim().is_empty() { "" } else { n.as_str() };
-                (n != current_note).then(|| (!n.is_empty()).then(|| n.to_owned()))
+                (n != base_note).then(|| (!n.is_empty()).then(|| n.to_owned()))
             });
             let changes = Changes {
                 reviewers: reviewers.is_some(),
-                decision: decision.filter(|d| *d != row.decision()),
+                decision: decision.filter(|d| *d != base_decision),
                 notes: matches!(notes, Some(Some(_))),
-                sign: signed.filter(|s| *s != row.signed_off),
+                sign: signed.filter(|s| *s != base_signed),
                 notification_status: notification.is_some_and(|n| n != row.notification_status),
             };
             let now = self.clock.now();
@@ -897,7 +912,7 @@ impl Awf {
             rules::check(
                 self.state(&cert, now),
                 role,
-                row.decision(),
+                base_decision,
                 row.signed_off,
                 &changes,
                 force,
@@ -934,6 +949,7 @@ impl Awf {
             match self.store.awf_apply(&change).await? {
                 RowOutcome::Applied => return Ok(()),
                 RowOutcome::CannotMove(m) => return Err(AwfError::Invalid(m)),
+                RowOutcome::Refused(m) => return Err(AwfError::Precondition(m)),
                 RowOutcome::Changed => continue,
             }
         }

@@ -307,6 +307,17 @@ impl Certifications {
                 )));
             }
             DecideOutcome::NotActive(phase) => return Err(not_active(phase, id)),
+            DecideOutcome::LockedItems(ids) => {
+                return Err(ReviewError::Invalid(format!(
+                    "{} signed off and locked: {}; no decision was saved",
+                    if ids.len() == 1 {
+                        "this item is"
+                    } else {
+                        "these items are"
+                    },
+                    list_ids(&ids)
+                )));
+            }
             DecideOutcome::ForeignItems(ids) => {
                 return Err(ReviewError::Invalid(format!(
                     "{} not in certification {id}: {}; no decision was saved",
