@@ -12,4 +12,5 @@ pub mod import;
 pub mod jobs;
 pub mod remediation;
 pub mod reports;
+pub mod web;
 pub mod webhook;

@@ -16,6 +16,7 @@ pub mod review;
 pub mod rules;
 pub mod schedule;
 mod time;
+pub mod web;
 
 pub use client::{ApiClient, ClientRole, InvalidClientRole, SigningKey};
 pub use id::{Id, InvalidId};

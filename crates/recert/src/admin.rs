@@ -1,4 +1,4 @@
-//! `recert admin`: API clients.
+//! `recert admin`: API clients, signing keys, people who sign in to the web interface.
 
 use anyhow::Result;
 use clap::Subcommand;
@@ -19,6 +19,29 @@ pub(crate) enum AdminCommand {
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+    },
+    /// People who sign in to the web interface (identities).
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum UserCommand {
+    /// Set an identity's local password, read from standard input (never from the command
+    /// line, where other users of the machine could see it).
+    SetPassword {
+        /// The identity (32-hex id).
+        #[arg(long = "identity", value_name = "ID")]
+        identity: Id,
+        /// Read the password from standard input (required: the only way to give it).
+        #[arg(long = "password-stdin", required = true)]
+        password_stdin: bool,
+        /// ORG_ADMIN, CERT_ADMIN, OPERATOR or REPORT_ADMIN in the web interface; repeat for
+        /// several. Without it the roles stay as they are (a new user only reviews).
+        #[arg(long = "role", value_name = "ROLE")]
+        roles: Vec<ClientRole>,
     },
 }
 
@@ -56,6 +79,7 @@ pub(crate) async fn run(cfg: &Config, cmd: AdminCommand) -> Result<()> {
     let command = match cmd {
         AdminCommand::Client { command } => command,
         AdminCommand::Keys { command } => return keys(store.as_ref(), command).await,
+        AdminCommand::User { command } => return user(store.as_ref(), command).await,
     };
     match command {
         ClientCommand::Create {
@@ -122,6 +146,30 @@ async fn keys(store: &dyn recert_store::Store, command: KeysCommand) -> Result<(
                 };
                 println!("{:<32}  {:<24}  {status}", k.kid, k.created_at.to_string());
             }
+        }
+    }
+    Ok(())
+}
+
+async fn user(store: &dyn recert_store::Store, cmd: UserCommand) -> Result<()> {
+    match cmd {
+        UserCommand::SetPassword {
+            identity,
+            password_stdin: _,
+            roles,
+        } => {
+            let mut password = String::new();
+            std::io::stdin().read_line(&mut password)?;
+            let roles = (!roles.is_empty()).then_some(roles);
+            recert_core::web::set_password(
+                store,
+                &SystemClock,
+                identity,
+                &password,
+                roles.as_deref(),
+            )
+            .await?;
+            eprintln!("The password of identity {identity} is set; it signs in at /login.");
         }
     }
     Ok(())

@@ -24,6 +24,21 @@ pub struct Config {
     pub remediation: RemediationConfig,
     pub jobs: JobsConfig,
     pub workflows: WorkflowsConfig,
+    pub web: WebConfig,
+}
+
+/// The web interface.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebConfig {
+    /// How long a sign-in lasts, in hours.
+    pub session_hours: u32,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig { session_hours: 12 }
+    }
 }
 
 /// The Access Workflows (Veza) dialect.
@@ -196,6 +211,7 @@ impl Default for Config {
             remediation: RemediationConfig::default(),
             jobs: JobsConfig::default(),
             workflows: WorkflowsConfig::default(),
+            web: WebConfig::default(),
         }
     }
 }
@@ -321,6 +337,9 @@ impl Config {
         if let Some(v) = env("RECERT_CAMPAIGNS_FALLBACK_REVIEWER") {
             cfg.campaigns.fallback_reviewer = v;
         }
+        if let Some(v) = env_parse(env, "RECERT_WEB_SESSION_HOURS")? {
+            cfg.web.session_hours = v;
+        }
         if let Some(v) = env("RECERT_WORKFLOWS_IDP_USER_TYPE") {
             cfg.workflows.idp_user_type = v;
         }
@@ -390,6 +409,9 @@ impl Config {
                 "remediation.webhook_secret must be at least 16 characters when \
                  remediation.webhook_url is set (RECERT_REMEDIATION_WEBHOOK_SECRET)"
             );
+        }
+        if !(1..=24 * 30).contains(&self.web.session_hours) {
+            bail!("web.session_hours must be between 1 and 720 (30 days)");
         }
         if self.workflows.idp_user_type.trim().is_empty() {
             bail!("workflows.idp_user_type must not be empty (e.g. CustomIDPUser, OktaUser)");

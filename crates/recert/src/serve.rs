@@ -155,7 +155,13 @@ pub(crate) async fn run(cfg: &Config, args: ServeArgs) -> Result<()> {
             }
         })
     };
+    let web = recert_core::web::WebAuth::new(
+        store.clone(),
+        clock.clone(),
+        Duration::hours(i64::from(cfg.web.session_hours)),
+    )?;
     let state = AppState {
+        web,
         awf: awf.clone(),
         store,
         clock,

@@ -13,6 +13,7 @@ mod reports;
 mod request_log;
 mod review_json;
 mod templates;
+mod web;
 mod wire;
 
 use std::future::Future;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub campaigns: Campaigns,
     pub certifications: recert_core::certifications::Certifications,
     pub awf: recert_core::awf::Awf,
+    /// Web sign-in and sessions.
+    pub web: recert_core::web::WebAuth,
     pub remediation: recert_core::remediation::Remediation,
 }
 
@@ -70,6 +73,7 @@ pub fn routes() -> Router<AppState> {
         .nest("/campaign-templates/v1", templates::routes())
         .nest("/remediation/v1", remediation::routes())
         .nest("/api/preview/awf", awf::routes())
+        .merge(web::routes())
 }
 
 /// Adds the layers every route has (the request log with its tracking id) and the state.

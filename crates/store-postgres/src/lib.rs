@@ -19,6 +19,7 @@ mod reviews;
 mod state;
 mod templates;
 pub mod testing;
+mod web;
 
 pub use params::bind_params;
 
@@ -444,6 +445,46 @@ impl Store for PostgresStore {
         now: Timestamp,
     ) -> Result<ReassignOutcome, StoreError> {
         reassign::reassign_items(&self.pool, certification_id, refs, to, reason, by, now).await
+    }
+
+    async fn set_web_user(
+        &self,
+        identity_id: Id,
+        password_hash: Option<&str>,
+        roles: Option<&[recert_domain::ClientRole]>,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        web::set_user(&self.pool, identity_id, password_hash, roles, now).await
+    }
+
+    async fn web_user(
+        &self,
+        identity_id: Id,
+    ) -> Result<Option<recert_domain::web::WebUser>, StoreError> {
+        web::user(&self.pool, identity_id).await
+    }
+
+    async fn identity_by_login(&self, login: &str) -> Result<Option<Identity>, StoreError> {
+        web::identity_by_login(&self.pool, login).await
+    }
+
+    async fn create_web_session(
+        &self,
+        session: &recert_domain::web::WebSession,
+    ) -> Result<(), StoreError> {
+        web::create_session(&self.pool, session).await
+    }
+
+    async fn web_session(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<recert_domain::web::WebSession>, StoreError> {
+        web::session(&self.pool, token_hash, now).await
+    }
+
+    async fn delete_web_session(&self, token_hash: &str, now: Timestamp) -> Result<(), StoreError> {
+        web::delete_session(&self.pool, token_hash, now).await
     }
 
     async fn certification_tasks(

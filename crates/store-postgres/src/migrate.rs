@@ -35,6 +35,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0006_item_keys.sql"),
     ),
     (7, "0007_awf", include_str!("../migrations/0007_awf.sql")),
+    (8, "0008_web", include_str!("../migrations/0008_web.sql")),
 ];
 
 /// Any constant works as long as only recert's migrations use it.

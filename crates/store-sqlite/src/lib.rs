@@ -20,6 +20,7 @@ mod reports;
 mod reviews;
 mod state;
 mod templates;
+mod web;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -33,7 +34,8 @@ use recert_domain::review::{
     RemediationItem, ReviewItem, SignOffOutcome, TaskStatus,
 };
 use recert_domain::{
-    ApiClient, AssignmentRecord, Id, Identity, Job, JobOutcome, NewJob, SigningKey, Timestamp,
+    ApiClient, AssignmentRecord, ClientRole, Id, Identity, Job, JobOutcome, NewJob, SigningKey,
+    Timestamp,
 };
 use recert_store::{
     Counts, CurrentState, ImportPlan, ImportRun, ListQuery, Page, Store, StoreError,
@@ -638,6 +640,56 @@ impl Store for SqliteStore {
         let note = reject_note.map(str::to_owned);
         self.write(move |c| awf::expire(c, id, note.as_deref(), now))
             .await
+    }
+
+    async fn set_web_user(
+        &self,
+        identity_id: Id,
+        password_hash: Option<&str>,
+        roles: Option<&[ClientRole]>,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let (hash, roles) = (password_hash.map(str::to_owned), roles.map(<[_]>::to_vec));
+        self.write(move |c| web::set_user(c, identity_id, hash.as_deref(), roles.as_deref(), now))
+            .await
+    }
+
+    async fn web_user(
+        &self,
+        identity_id: Id,
+    ) -> Result<Option<recert_domain::web::WebUser>, StoreError> {
+        self.readers
+            .run_point(move |c| web::user(c, identity_id))
+            .await
+    }
+
+    async fn identity_by_login(&self, login: &str) -> Result<Option<Identity>, StoreError> {
+        let login = login.to_owned();
+        self.read(move |c| web::identity_by_login(c, &login)).await
+    }
+
+    async fn create_web_session(
+        &self,
+        session: &recert_domain::web::WebSession,
+    ) -> Result<(), StoreError> {
+        let s = session.clone();
+        self.write(move |c| web::create_session(c, &s)).await
+    }
+
+    async fn web_session(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<recert_domain::web::WebSession>, StoreError> {
+        let t = token_hash.to_owned();
+        self.readers
+            .run_point(move |c| web::session(c, &t, now))
+            .await
+    }
+
+    async fn delete_web_session(&self, token_hash: &str, now: Timestamp) -> Result<(), StoreError> {
+        let t = token_hash.to_owned();
+        self.write(move |c| web::delete_session(c, &t, now)).await
     }
 
     async fn certification_tasks(

@@ -34,6 +34,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0006_item_keys.sql"),
     ),
     (7, "0007_awf", include_str!("../migrations/0007_awf.sql")),
+    (8, "0008_web", include_str!("../migrations/0008_web.sql")),
 ];
 
 pub(crate) fn run(conn: &mut Connection) -> Result<Vec<String>, StoreError> {

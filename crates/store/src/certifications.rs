@@ -69,10 +69,18 @@ pub fn item_column(field: &str) -> Option<Column> {
         "access.name" => ("i.access_name", FieldKind::String),
         "entitlement.sourceName" => (ENTITLEMENT_SOURCE, FieldKind::String),
         "accessProfile.sourceName" => (ACCESS_PROFILE_SOURCE, FieldKind::String),
+        // Not one of SailPoint's item fields (its table refuses it): the web interface's
+        // "privileged only" filter, looked up in the access snapshot.
+        "privileged" => (ITEM_PRIVILEGED, FieldKind::Bool),
         _ => return None,
     };
     Some(Column { expr, kind })
 }
+
+/// Whether an item's access is privileged, from the campaign's snapshot.
+const ITEM_PRIVILEGED: &str = "coalesce((SELECT p.privileged FROM campaign_access p \
+    WHERE p.campaign_id = i.campaign_id AND p.access_type = i.access_type \
+    AND p.access_id = i.access_id), FALSE)";
 
 /// The sortable fields of the access review item list: columns of `review_items i` only.
 pub fn item_sort_column(field: &str) -> Option<&'static str> {

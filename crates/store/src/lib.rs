@@ -449,6 +449,42 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         now: Timestamp,
     ) -> Result<bool, StoreError>;
 
+    // ---- the web interface ----
+
+    /// Sets an identity's local password hash (`None` removes it) and, when given, its roles;
+    /// creates the web user on first use. False when there is no such identity.
+    async fn set_web_user(
+        &self,
+        identity_id: Id,
+        password_hash: Option<&str>,
+        roles: Option<&[recert_domain::ClientRole]>,
+        now: Timestamp,
+    ) -> Result<bool, StoreError>;
+
+    async fn web_user(
+        &self,
+        identity_id: Id,
+    ) -> Result<Option<recert_domain::web::WebUser>, StoreError>;
+
+    /// The active identity whose name or email is `login` (case ignored); `None` when there is
+    /// none or several share it.
+    async fn identity_by_login(&self, login: &str) -> Result<Option<Identity>, StoreError>;
+
+    async fn create_web_session(
+        &self,
+        session: &recert_domain::web::WebSession,
+    ) -> Result<(), StoreError>;
+
+    /// The session of a token hash, if it has not expired at `now`.
+    async fn web_session(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<recert_domain::web::WebSession>, StoreError>;
+
+    /// Ends a session; also removes every session expired at `now`.
+    async fn delete_web_session(&self, token_hash: &str, now: Timestamp) -> Result<(), StoreError>;
+
     // ---- remediation ----
 
     /// OPEN remediation items due for delivery (`next_attempt_at` has come), oldest first, with

@@ -144,7 +144,11 @@ pub async fn app_with(
         auth.clone(),
         recert_core::awf::AwfSettings::default(),
     );
+    let web =
+        recert_core::web::WebAuth::new(store.clone(), shared_clock.clone(), Duration::hours(12))
+            .unwrap();
     let state = AppState {
+        web,
         store: store.clone(),
         clock: shared_clock,
         auth,

@@ -1,0 +1,331 @@
+//! The web interface over real HTTP (the browser tests drive the same pages in Chromium):
+//! sign-in, session cookies, CSRF, the reviewer's pages and their refusals.
+
+mod common;
+
+use common::{App, active_campaign, app};
+use recert_domain::ClientRole;
+use recert_store_conformance::fixture_id;
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+
+const BOB_PASSWORD: &str = "correct horse battery";
+
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    cookies: Vec<(String, String)>,
+}
+
+impl Browser {
+    fn new(app: &App) -> Self {
+        Browser {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: app.base.clone(),
+            cookies: Vec::new(),
+        }
+    }
+
+    fn keep(&mut self, res: &reqwest::Response) {
+        for v in res.headers().get_all(SET_COOKIE) {
+            let v = v.to_str().unwrap();
+            let (kv, _) = v.split_once(';').unwrap_or((v, ""));
+            let (k, val) = kv.split_once('=').unwrap();
+            self.cookies.retain(|(n, _)| n != k);
+            if !val.is_empty() {
+                self.cookies.push((k.to_owned(), val.to_owned()));
+            }
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn get(&mut self, path: &str) -> (StatusCode, String, String) {
+        let res = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header(COOKIE, self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        self.keep(&res);
+        let status = res.status();
+        let location = res
+            .headers()
+            .get(LOCATION)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        (status, location, res.text().await.unwrap())
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String, String) {
+        let res = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(COOKIE, self.cookie_header())
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        self.keep(&res);
+        let status = res.status();
+        let location = res
+            .headers()
+            .get(LOCATION)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        (status, location, res.text().await.unwrap())
+    }
+}
+
+/// The form token in a page.
+fn csrf(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").expect("a form token") + 19;
+    html[at..at + html[at..].find('"').unwrap()].to_owned()
+}
+
+async fn signed_in_bob(app: &App) -> Browser {
+    recert_core::web::set_password(
+        app.store.as_ref(),
+        &app.clock,
+        fixture_id(1, 2),
+        BOB_PASSWORD,
+        None,
+    )
+    .await
+    .unwrap();
+    let mut b = Browser::new(app);
+    let (s, to, _) = b
+        .post(
+            "/login",
+            &[
+                ("login", "bob.manager@example.com"),
+                ("password", BOB_PASSWORD),
+                ("next", "/reviews"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(to, "/reviews");
+    b
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_sessions_and_forms() {
+    let app = app(None).await;
+    let admin = app.token_for(app.client(ClientRole::CertAdmin)).await;
+    active_campaign(&app, &admin, "REVOKE_ONLY_DECISIONS").await;
+
+    // Without a session every page leads to the sign-in page, keeping where it was going.
+    let mut anon = Browser::new(&app);
+    let (s, to, _) = anon.get("/reviews?x=1").await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(to, "/login?next=%2Freviews%3Fx%3D1");
+    let (s, _, page) = anon.get("/login?next=%2Freviews").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("<label for=\"password\">"), "labelled fields");
+
+    // A wrong password says no more than that; a foreign `next` is not followed.
+    recert_core::web::set_password(
+        app.store.as_ref(),
+        &app.clock,
+        fixture_id(1, 2),
+        BOB_PASSWORD,
+        None,
+    )
+    .await
+    .unwrap();
+    let (s, _, page) = anon
+        .post(
+            "/login",
+            &[("login", "bob.manager"), ("password", "nope nope nope")],
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert!(page.contains("The name or password is not right."));
+    let res = anon
+        .http
+        .post(format!("{}/login", app.base))
+        .form(&[
+            ("login", "bob.manager"),
+            ("password", BOB_PASSWORD),
+            ("next", "//evil.example/"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()[LOCATION], "/reviews");
+    let set = res.headers()[SET_COOKIE].to_str().unwrap().to_owned();
+    assert!(set.starts_with("recert_session="), "{set}");
+    for flag in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=43200"] {
+        assert!(set.contains(flag), "{set} lacks {flag}");
+    }
+    assert!(!set.contains("Secure"), "plain HTTP: no Secure flag");
+    let tls = anon
+        .http
+        .post(format!("{}/login", app.base))
+        .header("x-forwarded-proto", "https")
+        .form(&[("login", "bob.manager"), ("password", BOB_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        tls.headers()[SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .contains("; Secure")
+    );
+
+    // Bob's reviews, his certification, a decision through the form.
+    let mut bob = signed_in_bob(&app).await;
+    let (s, _, page) = bob.get("/reviews").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("Manager review"), "{page}");
+    let cert = page
+        .split("href=\"/reviews/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let (s, _, page) = bob.get(&format!("/reviews/{cert}?status=undecided")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("0 of 5 decided"), "{page}");
+    let token = csrf(&page);
+    let item = page
+        .split("name=\"item\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let (s, _, _) = bob
+        .post(
+            &format!("/reviews/{cert}/decide"),
+            &[("one", &format!("{item}:APPROVE"))],
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "no form token");
+    let (s, _, _) = bob
+        .post(
+            &format!("/reviews/{cert}/decide"),
+            &[("csrf", "forged"), ("one", &format!("{item}:APPROVE"))],
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "a wrong form token");
+    let (s, to, _) = bob
+        .post(
+            &format!("/reviews/{cert}/decide"),
+            &[
+                ("csrf", &token),
+                ("back", &format!("/reviews/{cert}?status=undecided")),
+                ("one", &format!("{item}:REVOKE")),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, _, page) = bob.get(&to).await;
+    assert!(
+        page.contains("requires a comment on REVOKE decisions"),
+        "the API's refusal text: {page}"
+    );
+    assert!(page.contains("0 of 5 decided"), "nothing was saved");
+    let (_, to, _) = bob
+        .post(
+            &format!("/reviews/{cert}/decide"),
+            &[
+                ("csrf", &token),
+                ("back", &format!("/reviews/{cert}")),
+                ("comments", "left the team"),
+                ("one", &format!("{item}:REVOKE")),
+            ],
+        )
+        .await;
+    let (_, _, page) = bob.get(&to).await;
+    assert!(page.contains("1 item revoked."), "{page}");
+    assert!(page.contains("1 of 5 decided"));
+    assert!(page.contains("left the team"));
+
+    // Sign-off says how many remain.
+    let (_, _, page) = bob.get(&format!("/reviews/{cert}/sign-off")).await;
+    assert!(page.contains("4 items are still undecided"), "{page}");
+
+    // Another reviewer's certification: refused, and nothing of it in the page.
+    let ada_cert = {
+        let (_, _, all) = app
+            .get(
+                "/v3/certifications?filters=phase%20eq%20%22ACTIVE%22",
+                Some(&admin),
+            )
+            .await;
+        all.as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["reviewer"]["id"] == fixture_id(1, 1).to_string())
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (s, _, page) = bob.get(&format!("/reviews/{ada_cert}")).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(page.contains("assigned to another reviewer"), "{page}");
+    assert!(!page.contains("bob manager</td>"), "no item of it");
+
+    // Sign-out ends the session.
+    let (_, _, page) = bob.get("/reviews").await;
+    let token = csrf(&page);
+    let (s, to, _) = bob.post("/logout", &[("csrf", &token)]).await;
+    assert_eq!((s, to.as_str()), (StatusCode::SEE_OTHER, "/login"));
+    let (s, _, _) = bob.get("/reviews").await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_expire() {
+    let app = app(None).await;
+    let mut bob = signed_in_bob(&app).await;
+    let (s, _, _) = bob.get("/reviews").await;
+    assert_eq!(s, StatusCode::OK);
+    app.clock
+        .advance(recert_domain::Duration::hours(12) + recert_domain::Duration::seconds(1));
+    let (s, to, _) = bob.get("/reviews").await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert!(to.starts_with("/login"));
+}
+
+#[tokio::test]
+async fn passwords_are_set_with_a_minimum_length() {
+    let app = app(None).await;
+    let e = recert_core::web::set_password(
+        app.store.as_ref(),
+        &app.clock,
+        fixture_id(1, 2),
+        "short",
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert!(e.to_string().contains("at least 12"), "{e}");
+    let e = recert_core::web::set_password(
+        app.store.as_ref(),
+        &app.clock,
+        recert_domain::Id::from_bytes([9; 16]),
+        BOB_PASSWORD,
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert!(e.to_string().contains("does not exist"), "{e}");
+}
