@@ -30,7 +30,7 @@ pub(crate) fn file_routes() -> Router<AppState> {
     Router::new().route("/{id}", get(download))
 }
 
-fn reports(s: &AppState) -> Reports {
+pub(crate) fn reports(s: &AppState) -> Reports {
     Reports::new(s.store.clone(), s.clock.clone())
 }
 
@@ -176,11 +176,22 @@ async fn download(
             .into());
         }
     }
-    let mut file = reports(&s)
+    let file = reports(&s)
         .file(who, id)
         .await
         .map_err(|e| report_error(t, e))?;
-    let first = file.next_chunk().await.map_err(|e| report_error(t, e))?;
+    stream_file(file, t, id)
+        .await
+        .map_err(|e| report_error(t, e).into())
+}
+
+/// A report's CSV as a streamed download (never held whole in memory).
+pub(crate) async fn stream_file(
+    mut file: ReportFile,
+    t: TrackingId,
+    id: recert_domain::Id,
+) -> Result<Response, ReportError> {
+    let first = file.next_chunk().await?;
     let disposition = format!("attachment; filename=\"{}\"", file.file_name());
     let chunks = futures_util::stream::try_unfold(
         (first, file),

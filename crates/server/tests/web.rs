@@ -329,3 +329,141 @@ async fn passwords_are_set_with_a_minimum_length() {
     .unwrap_err();
     assert!(e.to_string().contains("does not exist"), "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn administrators_run_campaigns_from_the_pages() {
+    let app = app(None).await;
+    let api = app.token_for(app.client(ClientRole::CertAdmin)).await;
+    recert_core::web::set_password(
+        app.store.as_ref(),
+        &app.clock,
+        fixture_id(1, 1),
+        "ada's long password",
+        Some(&[ClientRole::CertAdmin]),
+    )
+    .await
+    .unwrap();
+    let mut ada = Browser::new(&app);
+    let (s, _, _) = ada
+        .post(
+            "/login",
+            &[("login", "ada.boss"), ("password", "ada's long password")],
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (s, _, page) = ada.get("/admin/campaigns").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("No campaign yet."));
+    let (_, _, form) = ada.get("/admin/campaigns/new").await;
+    let token = csrf(&form);
+    for label in [
+        "for=\"name\"",
+        "for=\"deadline\"",
+        "for=\"type\"",
+        "for=\"reviewer\"",
+    ] {
+        assert!(form.contains(label), "every control is labelled: {label}");
+    }
+
+    // A refused form comes back with the API's reason and what was typed.
+    let (s, _, page) = ada
+        .post(
+            "/admin/campaigns/new",
+            &[
+                ("csrf", &token),
+                ("name", "Sources"),
+                ("deadline", "2026-04-30"),
+                ("type", "SOURCE_OWNER"),
+                ("comments", "NO_DECISIONS"),
+                ("source_ids", ""),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(
+        page.contains("sourceIds must name at least one source"),
+        "{page}"
+    );
+    assert!(page.contains("value=\"Sources\""));
+
+    let (s, to, _) = ada
+        .post(
+            "/admin/campaigns/new",
+            &[
+                ("csrf", &token),
+                ("name", "Quarterly managers"),
+                ("deadline", "2026-04-30"),
+                ("type", "MANAGER"),
+                ("comments", "REVOKE_ONLY_DECISIONS"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER, "{to}");
+    let id = to.trim_start_matches("/admin/campaigns/").to_owned();
+    app.wait_for(&format!("/v3/campaigns/{id}"), &api, |b| {
+        b["status"] == "STAGED"
+    })
+    .await;
+    let (_, _, page) = ada.get(&to).await;
+    assert!(page.contains("Campaign created"), "{page}");
+    assert!(page.contains(">Activate<"));
+    let (s, _, _) = ada
+        .post(
+            &format!("/admin/campaigns/{id}/activate"),
+            &[("csrf", &token)],
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    app.wait_for(&format!("/v3/campaigns/{id}"), &api, |b| {
+        b["status"] == "ACTIVE"
+    })
+    .await;
+    let (_, _, page) = ada.get(&to).await;
+    assert!(page.contains("<svg class=\"chart\""), "the progress chart");
+    assert!(page.contains("bob manager"), "a reviewer of the campaign");
+
+    // A report, run from the page and downloaded as CSV.
+    let (s, _, _) = ada
+        .post(
+            &format!("/admin/campaigns/{id}/reports/CAMPAIGN_STATUS_REPORT"),
+            &[("csrf", &token)],
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let mut link = String::new();
+    for _ in 0..200 {
+        let (_, _, page) = ada.get(&to).await;
+        // minijinja writes `/` in attributes as `&#x2f;`, as browsers read it.
+        let page = page.replace("&#x2f;", "/");
+        if let Some(at) = page.find("href=\"/admin/reports/") {
+            link = page[at + 6..].split('"').next().unwrap().to_owned();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(!link.is_empty(), "the report was built");
+    let res = ada
+        .http
+        .get(format!("{}{link}", app.base))
+        .header(COOKIE, ada.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let csv = res.text().await.unwrap();
+    assert!(csv.starts_with("Campaign Name,"), "{csv}");
+
+    // Reviewers do not reach these pages.
+    let mut bob = signed_in_bob(&app).await;
+    let (s, _, page) = bob.get("/admin/campaigns").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(!page.contains("Quarterly managers"));
+    let (s, _, _) = bob.get(&to).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}

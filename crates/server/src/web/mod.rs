@@ -3,6 +3,7 @@
 //! script for keyboard shortcuts. Pages call the same core operations as the APIs, so every
 //! rule and every refusal text is the same.
 
+mod admin;
 mod login;
 mod reviews;
 
@@ -30,6 +31,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/assets/{file}", get(asset))
         .merge(login::routes())
         .merge(reviews::routes())
+        .merge(admin::routes())
 }
 
 fn env() -> &'static Environment<'static> {
@@ -49,6 +51,18 @@ fn env() -> &'static Environment<'static> {
                 include_str!("../../templates/sign_off.html"),
             ),
             ("error.html", include_str!("../../templates/error.html")),
+            (
+                "admin_campaigns.html",
+                include_str!("../../templates/admin_campaigns.html"),
+            ),
+            (
+                "admin_new_campaign.html",
+                include_str!("../../templates/admin_new_campaign.html"),
+            ),
+            (
+                "admin_campaign.html",
+                include_str!("../../templates/admin_campaign.html"),
+            ),
         ] {
             // The templates are part of the binary; a broken one fails the tests at once.
             env.add_template(name, src)
@@ -362,6 +376,9 @@ mod tests {
             "certification.html",
             "sign_off.html",
             "error.html",
+            "admin_campaigns.html",
+            "admin_new_campaign.html",
+            "admin_campaign.html",
         ] {
             assert!(env().get_template(name).is_ok(), "{name}");
         }
