@@ -182,7 +182,7 @@ async fn download(
         .map_err(|e| report_error(t, e))?;
     stream_file(file, t, id)
         .await
-        .map_err(|e| report_error(t, e).into())
+        .map_err(|e| report_error(t, e))
 }
 
 /// A report's CSV as a streamed download (never held whole in memory).
