@@ -8,6 +8,7 @@ pub mod campaigns;
 pub mod certifications;
 pub mod clients;
 pub mod demo;
+pub mod http;
 pub mod import;
 pub mod jobs;
 pub mod remediation;

@@ -55,7 +55,7 @@ use sha2::Sha256;
 /// Where and how to send webhooks.
 #[derive(Clone)]
 pub struct WebhookConfig {
-    /// An `http://` URL (this build has no TLS).
+    /// An `https://` (or, inside a trusted network, `http://`) URL.
     pub url: String,
     /// The shared HMAC key. Never logged: `Debug` redacts it.
     pub secret: String,
@@ -78,9 +78,7 @@ impl fmt::Debug for WebhookConfig {
 pub enum WebhookConfigError {
     #[error("webhook url is not a valid URL: {0}")]
     InvalidUrl(String),
-    #[error("https webhooks need a build with TLS")]
-    HttpsNeedsTls,
-    #[error("webhook url must start with http://, not {0}://")]
+    #[error("webhook url must start with https:// or http://, not {0}://")]
     UnsupportedScheme(String),
     #[error("webhook secret is empty")]
     EmptySecret,
@@ -170,8 +168,7 @@ impl WebhookSender {
         let url =
             Url::parse(&config.url).map_err(|e| WebhookConfigError::InvalidUrl(e.to_string()))?;
         match url.scheme() {
-            "http" => {}
-            "https" => return Err(WebhookConfigError::HttpsNeedsTls),
+            "http" | "https" => {}
             other => return Err(WebhookConfigError::UnsupportedScheme(other.to_owned())),
         }
         if config.secret.is_empty() {
@@ -180,7 +177,7 @@ impl WebhookSender {
         if config.timeout.is_zero() {
             return Err(WebhookConfigError::ZeroTimeout);
         }
-        let client = reqwest::Client::builder()
+        let client = crate::http::client()
             .timeout(config.timeout)
             // A redirected POST turns into a GET without the body: better to say so.
             .redirect(reqwest::redirect::Policy::none())

@@ -243,9 +243,11 @@ fn bad_configurations_are_refused_up_front() {
     let second = Duration::from_secs(1);
     let error = |c: WebhookConfig| WebhookSender::new(c, clock.clone()).unwrap_err();
 
-    let https = error(config("https://tickets.example/hook", SECRET, second));
-    assert_eq!(https, WebhookConfigError::HttpsNeedsTls);
-    assert_eq!(https.to_string(), "https webhooks need a build with TLS");
+    assert!(
+        WebhookSender::new(config("https://tickets.example/hook", SECRET, second), clock.clone())
+            .is_ok(),
+        "https receivers are reached over TLS"
+    );
     assert!(matches!(
         error(config("ftp://tickets.example/", SECRET, second)),
         WebhookConfigError::UnsupportedScheme(s) if s == "ftp"

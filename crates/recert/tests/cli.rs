@@ -168,7 +168,7 @@ fn admin_clients_are_created_listed_and_revoked() {
 async fn serve_answers_health_logs_each_request_and_stops_gracefully() {
     let dir = tempfile::tempdir().unwrap();
     let (server, log) = Server::start(&db(dir.path()), &[]);
-    let http = reqwest::Client::new();
+    let http = recert_core::http::client().build().unwrap();
     let res = http
         .get(format!("http://{}/healthz", server.addr))
         .send()
@@ -236,7 +236,7 @@ async fn serve_demo_loads_once_and_prints_working_credentials() {
     // The printed credentials work: a token, then a call with it.
     let id = field(&out, "  client_id:");
     let secret = field(&out, "  client_secret:");
-    let http = reqwest::Client::new();
+    let http = recert_core::http::client().build().unwrap();
     let token: serde_json::Value = http
         .post(format!("http://{}/oauth/token", server.addr))
         .form(&[

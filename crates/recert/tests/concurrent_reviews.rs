@@ -105,7 +105,7 @@ impl Api {
 /// Runs the scenario on `servers` (all on `database`).
 async fn decide_concurrently(database: &str, servers: &[Server]) {
     let api = Api {
-        http: reqwest::Client::new(),
+        http: recert_core::http::client().build().unwrap(),
     };
     let first = &servers[0];
     let admin = api.token(first, database, "CERT_ADMIN", None).await;
@@ -193,7 +193,7 @@ async fn decide_concurrently(database: &str, servers: &[Server]) {
     let rest: Vec<(String, String)> = rest.to_vec();
     let mut tasks = Vec::new();
     for n in 0..8usize {
-        let api = reqwest::Client::new();
+        let api = recert_core::http::client().build().unwrap();
         let addr = servers[n % servers.len()].addr.clone();
         let token = token.clone();
         let cid = cid.clone();

@@ -99,7 +99,7 @@ async fn the_official_sdks_run_a_complete_review() {
     let (server, log) =
         Server::start_with(&database, &[], &[("RECERT_RATE_LIMIT_ENABLED", "false")]);
     let base = format!("http://{}", server.addr);
-    let http = reqwest::Client::new();
+    let http = recert_core::http::client().build().unwrap();
     let admin = client(&database, "CERT_ADMIN", None);
     let token: Value = http
         .post(format!("{base}/oauth/token"))

@@ -20,7 +20,7 @@ struct Browser {
 impl Browser {
     fn new(app: &App) -> Self {
         Browser {
-            http: reqwest::Client::builder()
+            http: recert_core::http::client()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap(),

@@ -175,7 +175,7 @@ pub async fn app_with(
     ));
     App {
         base,
-        http: reqwest::Client::new(),
+        http: recert_core::http::client().build().unwrap(),
         clock,
         store,
         remediation,
