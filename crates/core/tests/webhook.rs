@@ -244,8 +244,11 @@ fn bad_configurations_are_refused_up_front() {
     let error = |c: WebhookConfig| WebhookSender::new(c, clock.clone()).unwrap_err();
 
     assert!(
-        WebhookSender::new(config("https://tickets.example/hook", SECRET, second), clock.clone())
-            .is_ok(),
+        WebhookSender::new(
+            config("https://tickets.example/hook", SECRET, second),
+            clock.clone()
+        )
+        .is_ok(),
         "https receivers are reached over TLS"
     );
     assert!(matches!(
