@@ -22,7 +22,9 @@ async fn admin_token(database: &str, server: &Server) -> String {
         "CERT_ADMIN",
     ]));
     let (id, secret) = (field(&out, "client_id:"), field(&out, "client_secret:"));
-    let res: Value = recert_core::http::client().build().unwrap()
+    let res: Value = recert_core::http::client()
+        .build()
+        .unwrap()
         .post(format!("http://{}/oauth/token", server.addr))
         .form(&[
             ("grant_type", "client_credentials"),
@@ -40,7 +42,9 @@ async fn admin_token(database: &str, server: &Server) -> String {
 
 async fn create_campaign(server: &Server, token: &str, name: &str) -> String {
     let deadline = "2099-01-01T00:00:00.000Z";
-    let res = recert_core::http::client().build().unwrap()
+    let res = recert_core::http::client()
+        .build()
+        .unwrap()
         .post(format!("http://{}/v3/campaigns", server.addr))
         .bearer_auth(token)
         .json(&json!({"name": name, "type": "MANAGER", "deadline": deadline}))
@@ -53,7 +57,9 @@ async fn create_campaign(server: &Server, token: &str, name: &str) -> String {
 }
 
 async fn campaign(server: &Server, token: &str, id: &str) -> Value {
-    recert_core::http::client().build().unwrap()
+    recert_core::http::client()
+        .build()
+        .unwrap()
         .get(format!("http://{}/v3/campaigns/{id}", server.addr))
         .bearer_auth(token)
         .send()
