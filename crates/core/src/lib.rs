@@ -11,6 +11,7 @@ pub mod demo;
 pub mod http;
 pub mod import;
 pub mod jobs;
+pub mod oidc;
 pub mod remediation;
 pub mod reports;
 pub mod web;

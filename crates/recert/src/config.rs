@@ -28,16 +28,62 @@ pub struct Config {
 }
 
 /// The web interface.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct WebConfig {
     /// How long a sign-in lasts, in hours.
     pub session_hours: u32,
+    /// The address people reach recert at (`https://recert.example.com`); single sign-on
+    /// sends the browser back to `{public_url}/login/sso/callback`.
+    pub public_url: String,
+    /// Single sign-on with an OpenID Connect provider: its issuer URL (empty: off).
+    pub oidc_issuer: String,
+    pub oidc_client_id: String,
+    /// Never logged; prefer the environment (RECERT_WEB_OIDC_CLIENT_SECRET) to the file.
+    pub oidc_client_secret: String,
+    /// The provider's name on the sign-in button.
+    pub oidc_label: String,
 }
 
 impl Default for WebConfig {
     fn default() -> Self {
-        WebConfig { session_hours: 12 }
+        WebConfig {
+            session_hours: 12,
+            public_url: String::new(),
+            oidc_issuer: String::new(),
+            oidc_client_id: String::new(),
+            oidc_client_secret: String::new(),
+            oidc_label: "single sign-on".into(),
+        }
+    }
+}
+
+impl std::fmt::Debug for WebConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebConfig")
+            .field("session_hours", &self.session_hours)
+            .field("public_url", &self.public_url)
+            .field("oidc_issuer", &self.oidc_issuer)
+            .field("oidc_client_id", &self.oidc_client_id)
+            .field("oidc_client_secret", &"[redacted]")
+            .field("oidc_label", &self.oidc_label)
+            .finish()
+    }
+}
+
+impl WebConfig {
+    /// Single sign-on's settings, when an issuer is configured.
+    pub fn oidc(&self) -> Option<recert_core::oidc::OidcConfig> {
+        (!self.oidc_issuer.is_empty()).then(|| recert_core::oidc::OidcConfig {
+            issuer: self.oidc_issuer.clone(),
+            client_id: self.oidc_client_id.clone(),
+            client_secret: self.oidc_client_secret.clone(),
+            redirect_url: format!(
+                "{}/login/sso/callback",
+                self.public_url.trim_end_matches('/')
+            ),
+            label: self.oidc_label.clone(),
+        })
     }
 }
 
@@ -340,6 +386,21 @@ impl Config {
         if let Some(v) = env_parse(env, "RECERT_WEB_SESSION_HOURS")? {
             cfg.web.session_hours = v;
         }
+        if let Some(v) = env("RECERT_WEB_PUBLIC_URL") {
+            cfg.web.public_url = v;
+        }
+        if let Some(v) = env("RECERT_WEB_OIDC_ISSUER") {
+            cfg.web.oidc_issuer = v;
+        }
+        if let Some(v) = env("RECERT_WEB_OIDC_CLIENT_ID") {
+            cfg.web.oidc_client_id = v;
+        }
+        if let Some(v) = env("RECERT_WEB_OIDC_CLIENT_SECRET") {
+            cfg.web.oidc_client_secret = v;
+        }
+        if let Some(v) = env("RECERT_WEB_OIDC_LABEL") {
+            cfg.web.oidc_label = v;
+        }
         if let Some(v) = env("RECERT_WORKFLOWS_IDP_USER_TYPE") {
             cfg.workflows.idp_user_type = v;
         }
@@ -412,6 +473,30 @@ impl Config {
         }
         if !(1..=24 * 30).contains(&self.web.session_hours) {
             bail!("web.session_hours must be between 1 and 720 (30 days)");
+        }
+        if !self.web.oidc_issuer.is_empty() {
+            if !(self.web.oidc_issuer.starts_with("https://")
+                || self.web.oidc_issuer.starts_with("http://"))
+            {
+                bail!(
+                    "web.oidc_issuer '{}' is not an http(s) URL",
+                    self.web.oidc_issuer
+                );
+            }
+            if self.web.oidc_client_id.is_empty() || self.web.oidc_client_secret.is_empty() {
+                bail!(
+                    "web.oidc_client_id and web.oidc_client_secret are required with \
+                     web.oidc_issuer (RECERT_WEB_OIDC_CLIENT_SECRET)"
+                );
+            }
+            if !(self.web.public_url.starts_with("https://")
+                || self.web.public_url.starts_with("http://"))
+            {
+                bail!(
+                    "web.public_url (the address people reach recert at, e.g. \
+                     https://recert.example.com) is required with web.oidc_issuer"
+                );
+            }
         }
         if self.workflows.idp_user_type.trim().is_empty() {
             bail!("workflows.idp_user_type must not be empty (e.g. CustomIDPUser, OktaUser)");

@@ -160,7 +160,15 @@ pub(crate) async fn run(cfg: &Config, args: ServeArgs) -> Result<()> {
         clock.clone(),
         Duration::hours(i64::from(cfg.web.session_hours)),
     )?;
+    let oidc = match cfg.web.oidc() {
+        Some(c) => Some(
+            recert_core::oidc::Oidc::new(c, store.clone(), clock.clone())
+                .map_err(|e| anyhow::anyhow!("web.oidc_issuer: {e}"))?,
+        ),
+        None => None,
+    };
     let state = AppState {
+        oidc,
         web,
         awf: awf.clone(),
         store,

@@ -44,6 +44,8 @@ pub struct AppState {
     pub awf: recert_core::awf::Awf,
     /// Web sign-in and sessions.
     pub web: recert_core::web::WebAuth,
+    /// Single sign-on, when configured.
+    pub oidc: Option<recert_core::oidc::Oidc>,
     pub remediation: recert_core::remediation::Remediation,
 }
 

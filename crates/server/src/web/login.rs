@@ -24,13 +24,17 @@ fn next_of(next: Option<&str>) -> String {
     next.and_then(local_path).unwrap_or("/reviews").to_owned()
 }
 
-async fn page(RawQuery(raw): RawQuery) -> Response {
+async fn page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
     let q = query_map(raw.as_deref());
     render(
         StatusCode::OK,
         "login.html",
         None,
-        json!({"next": next_of(q.get("next").map(String::as_str)), "login": ""}),
+        json!({
+            "next": next_of(q.get("next").map(String::as_str)),
+            "login": "",
+            "sso": state.oidc.as_ref().map(|o| o.label()),
+        }),
         None,
     )
 }

@@ -6,6 +6,7 @@
 mod admin;
 mod login;
 mod reviews;
+mod sso;
 
 use std::sync::OnceLock;
 
@@ -32,6 +33,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(login::routes())
         .merge(reviews::routes())
         .merge(admin::routes())
+        .merge(sso::routes())
 }
 
 fn env() -> &'static Environment<'static> {
@@ -180,7 +182,7 @@ pub(crate) fn error_page(who: Option<&Web>, status: StatusCode, message: &str) -
     )
 }
 
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -381,6 +383,18 @@ mod tests {
             "admin_campaign.html",
         ] {
             assert!(env().get_template(name).is_ok(), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_sign_in_page_renders_with_and_without_single_sign_on() {
+        for sso in [None, Some("Example IdP")] {
+            let html = env()
+                .get_template("login.html")
+                .unwrap()
+                .render(json!({"next": "/reviews?a=1", "login": "", "sso": sso}))
+                .unwrap();
+            assert_eq!(html.contains("Sign in with Example IdP"), sso.is_some());
         }
     }
 

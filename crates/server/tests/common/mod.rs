@@ -64,6 +64,21 @@ pub async fn app_with(
     limit: Option<RateLimit>,
     webhook: Option<recert_core::webhook::WebhookConfig>,
 ) -> App {
+    build(limit, webhook, None).await
+}
+
+/// The app with single sign-on against `sso` (its `redirect_url` is set to this app's).
+pub async fn app_with_sso(sso: recert_core::oidc::OidcConfig) -> App {
+    build(None, None, Some(sso)).await
+}
+
+async fn build(
+    limit: Option<RateLimit>,
+    webhook: Option<recert_core::webhook::WebhookConfig>,
+    sso: Option<recert_core::oidc::OidcConfig>,
+) -> App {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
     let dir = tempfile::tempdir().unwrap();
     let sqlite = SqliteStore::open(dir.path().join("recert.db"), SqliteOptions::default())
         .await
@@ -148,6 +163,10 @@ pub async fn app_with(
         recert_core::web::WebAuth::new(store.clone(), shared_clock.clone(), Duration::hours(12))
             .unwrap();
     let state = AppState {
+        oidc: sso.map(|mut c| {
+            c.redirect_url = format!("{base}/login/sso/callback");
+            recert_core::oidc::Oidc::new(c, store.clone(), shared_clock.clone()).unwrap()
+        }),
         web,
         store: store.clone(),
         clock: shared_clock,
@@ -158,8 +177,6 @@ pub async fn app_with(
         certifications,
         remediation: remediation.clone(),
     };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
     // A Veza-dialect probe: the extractor is what every Veza route will start with.
     let routes = recert_server::routes().route(
         "/api/preview/awf/probe",
