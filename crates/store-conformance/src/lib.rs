@@ -17,6 +17,7 @@ mod suite_jobs;
 mod suite_reassign;
 mod suite_reports;
 mod suite_reviews;
+mod suite_web;
 
 pub use filters::{FILTER_CASES, FILTER_ROWS, filter_column};
 pub use fixture::{id as fixture_id, small_org};
@@ -30,6 +31,7 @@ pub use suite_jobs::*;
 pub use suite_reassign::*;
 pub use suite_reports::*;
 pub use suite_reviews::*;
+pub use suite_web::*;
 
 /// The identity the suites' changes are made by: the small organisation's first person.
 pub const ACTOR: recert_domain::Id = fixture::id(1, 1);
@@ -76,6 +78,8 @@ macro_rules! conformance_tests {
             awf_rows_are_numbered_and_filtered,
             awf_changes_are_logged_and_sign_rows_off,
             awf_overdue_campaigns_expire,
+            web_users_and_their_logins,
+            web_sessions_expire_and_end,
         );
     };
     (@cases $fresh:expr; $($case:ident),* $(,)?) => {
