@@ -201,6 +201,10 @@ async fn sign_in_sessions_and_forms() {
     let (s, _, page) = bob.get(&format!("/reviews/{cert}?status=undecided")).await;
     assert_eq!(s, StatusCode::OK);
     assert!(page.contains("0 of 5 decided"), "{page}");
+    assert!(
+        page.contains("id=\"q\" name=\"q\" value=\"\""),
+        "an empty search box, not \"none\""
+    );
     let token = csrf(&page);
     let item = page
         .split("name=\"item\" value=\"")

@@ -310,6 +310,8 @@ async fn certification(
         _ => None,
     };
     let back = page_link(&q, &id, page);
+    // Absent fields show empty, not as "none".
+    let text = |k: &str| q.get(k).cloned().unwrap_or_default();
     render(
         StatusCode::OK,
         "certification.html",
@@ -323,9 +325,9 @@ async fn certification(
             "types": TYPES,
             "back": back,
             "f": {
-                "q": q.get("q"), "status": q.get("status"), "type": q.get("type"),
-                "source": q.get("source"), "privileged": q.contains_key("privileged"),
-                "group": q.get("group"),
+                "q": text("q"), "status": text("status"), "type": text("type"),
+                "source": text("source"), "privileged": q.contains_key("privileged"),
+                "group": text("group"),
             },
             "page": {
                 "total": total, "first": first, "last": last,
