@@ -3,14 +3,30 @@
   "use strict";
   document.addEventListener("DOMContentLoaded", function () {
     var all = document.getElementById("select-all");
+    var boxes = Array.prototype.slice.call(document.querySelectorAll('input[name="item"]'));
     if (all) {
       all.addEventListener("change", function () {
-        document.querySelectorAll('input[name="item"]').forEach(function (b) { b.checked = all.checked; });
+        boxes.forEach(function (b) { b.checked = all.checked; });
+      });
+      boxes.forEach(function (b) {
+        b.addEventListener("change", function () {
+          all.checked = boxes.every(function (x) { return x.checked; });
+        });
       });
     }
     var rows = Array.prototype.slice.call(document.querySelectorAll("tr.item"));
     if (!rows.length || !document.getElementById("items-form")) { return; }
     var at = -1;
+    // The row in focus, however it got there (j/k, Tab, a click), is the one a key acts on.
+    document.addEventListener("focusin", function (e) {
+      var row = e.target && e.target.closest ? e.target.closest("tr.item") : null;
+      if (row) { at = rows.indexOf(row); }
+    });
+    var hash = window.location.hash.replace("#", "");
+    if (hash.indexOf("item-") === 0) {
+      var back = document.getElementById(hash);
+      if (back) { at = rows.indexOf(back); back.focus(); }
+    }
     function go(i) {
       if (i < 0 || i >= rows.length) { return; }
       at = i;

@@ -30,6 +30,7 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/reviews") }))
         .route("/assets/{file}", get(asset))
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .merge(login::routes())
         .merge(reviews::routes())
         .merge(admin::routes())

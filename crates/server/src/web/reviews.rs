@@ -5,7 +5,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use recert_core::certifications::{DecisionRequest, ReassignRequest, ReviewError};
 use recert_domain::campaign::Decision;
@@ -262,6 +262,12 @@ async fn certification(
         Err(e) => return refusal(&web, e),
     };
     let total = items.total.unwrap_or(0);
+    // Past the end (the last items of the last page were just decided away by a filter):
+    // the last page there is.
+    if items.items.is_empty() && page > 1 {
+        let last_page = total.div_ceil(u64::from(PAGE)).max(1);
+        return axum::response::Redirect::to(&page_link(&q, &id, last_page)).into_response();
+    }
     let mut rows = Vec::with_capacity(items.items.len());
     let mut last_group: Option<String> = None;
     for it in &items.items {
@@ -406,6 +412,11 @@ async fn decide(
         });
     }
     let n = decisions.len();
+    // Back to the item decided (its own button), so that the keyboard carries on from there.
+    let back = match field(&pairs, "one").and_then(|v| v.split_once(':')) {
+        Some((item, _)) if Id::parse(item).is_ok() => format!("{back}#item-{item}"),
+        _ => back,
+    };
     let verb = match decisions[0].decision {
         Decision::Approve => "approved",
         Decision::Revoke => "revoked",
