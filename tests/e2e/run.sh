@@ -4,7 +4,9 @@
 #
 #   tests/e2e/reviewer.mjs   the reviewer's journey: sign in, filter, decide, reassign, keyboard,
 #                            sign off, another reviewer's review refused
-#   tests/e2e/lib.mjs        the helpers it uses
+#   tests/e2e/admin.mjs      the administrator's journey: create a campaign (a refused form
+#                            first), activate it, run a report and download the CSV
+#   tests/e2e/lib.mjs        the helpers they use
 #
 # It installs playwright-core under $RECERT_E2E_DIR (default target/e2e, relative to the
 # repository root): package.json + package-lock.json copied to $RECERT_E2E_DIR/node, npm ci
@@ -27,6 +29,8 @@
 #   RECERT_E2E_OTHER_CERT_ID  a certification of another reviewer (only opened)
 #   RECERT_E2E_REASSIGN_TO    the email or name of an active identity that may receive an item:
 #                             not the reviewer, nobody reviewed in the certification
+#   RECERT_E2E_ADMIN_LOGIN    an identity with the CERT_ADMIN web role (email or name)
+#   RECERT_E2E_ADMIN_PASSWORD its web password
 # Optional: RECERT_E2E_DIR, RECERT_E2E_CHROMIUM.
 #
 # The journey prints PASS per step; this script exits non-zero when the install or the journey
@@ -44,7 +48,7 @@ fail() {
 
 missing=()
 for name in RECERT_E2E_BASE_URL RECERT_E2E_LOGIN RECERT_E2E_PASSWORD RECERT_E2E_CERT_ID \
-  RECERT_E2E_OTHER_CERT_ID RECERT_E2E_REASSIGN_TO; do
+  RECERT_E2E_OTHER_CERT_ID RECERT_E2E_REASSIGN_TO RECERT_E2E_ADMIN_LOGIN RECERT_E2E_ADMIN_PASSWORD; do
   [[ -n "${!name:-}" ]] || missing+=("$name")
 done
 ((${#missing[@]} == 0)) || fail "environment: not set: ${missing[*]}"
@@ -82,11 +86,16 @@ install_node
 shots="$e2e_dir/screenshots"
 mkdir -p "$shots" || fail "cannot create $shots"
 # Screenshots of an earlier run would be mistaken for this one's.
-rm -f "$shots"/reviewer-*.png
+rm -f "$shots"/reviewer-*.png "$shots"/admin-*.png
 
 echo "run.sh: running reviewer.mjs on certification $RECERT_E2E_CERT_ID"
 if ! RECERT_E2E_NODE_DIR="$e2e_dir/node" RECERT_E2E_CHROMIUM="$chromium" RECERT_E2E_SCREENSHOTS="$shots" \
   node "$here/reviewer.mjs"; then
   fail "reviewer.mjs (see the FAIL line above; screenshots in $shots)"
 fi
-echo "run.sh: the browser journey passed; screenshots in $shots"
+echo "run.sh: running admin.mjs"
+if ! RECERT_E2E_NODE_DIR="$e2e_dir/node" RECERT_E2E_CHROMIUM="$chromium" RECERT_E2E_SCREENSHOTS="$shots" \
+  node "$here/admin.mjs"; then
+  fail "admin.mjs (see the FAIL line above; screenshots in $shots)"
+fi
+echo "run.sh: the browser journeys passed; screenshots in $shots"

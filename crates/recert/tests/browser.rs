@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 
 /// The reviewer's web password (at least 12 characters).
 const PASSWORD: &str = "browser-journey-password";
+const ADMIN_PASSWORD: &str = "browser-admin-password";
 
 /// Creates an API client; answers its id and secret.
 fn client(database: &str, role: &str) -> (String, String) {
@@ -38,19 +39,23 @@ fn client(database: &str, role: &str) -> (String, String) {
     )
 }
 
-/// Sets an identity's web password, given on standard input as a person would.
-fn set_password(database: &str, identity: &str, password: &str) {
+/// Sets an identity's web password, given on standard input as a person would, and its roles.
+fn set_password(database: &str, identity: &str, password: &str, roles: &[&str]) {
+    let mut args = vec![
+        "--database",
+        database,
+        "admin",
+        "user",
+        "set-password",
+        "--identity",
+        identity,
+        "--password-stdin",
+    ];
+    for r in roles {
+        args.extend(["--role", r]);
+    }
     let mut child = recert()
-        .args([
-            "--database",
-            database,
-            "admin",
-            "user",
-            "set-password",
-            "--identity",
-            identity,
-            "--password-stdin",
-        ])
+        .args(&args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -229,7 +234,10 @@ async fn a_reviewer_completes_a_review_in_the_browser() {
         reviewed.len()
     );
 
-    set_password(&database, &reviewer, PASSWORD);
+    set_password(&database, &reviewer, PASSWORD, &[]);
+    // The administrator of the second journey: the other reviewer, with the CERT_ADMIN role.
+    let admin_id = other["reviewer"]["id"].as_str().unwrap().to_owned();
+    set_password(&database, &admin_id, ADMIN_PASSWORD, &["CERT_ADMIN"]);
 
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../..")
@@ -247,6 +255,8 @@ async fn a_reviewer_completes_a_review_in_the_browser() {
         .env("RECERT_E2E_CERT_ID", &cert_id)
         .env("RECERT_E2E_OTHER_CERT_ID", &other_cert)
         .env("RECERT_E2E_REASSIGN_TO", &reassign_to)
+        .env("RECERT_E2E_ADMIN_LOGIN", &reassign_to)
+        .env("RECERT_E2E_ADMIN_PASSWORD", ADMIN_PASSWORD)
         .status()
         .unwrap();
     eprintln!(
