@@ -53,6 +53,11 @@ pub struct SignedIn {
     pub token_hash: String,
 }
 
+/// Fills `b` from the system's randomness.
+pub fn random_fill(b: &mut [u8]) -> Result<(), StoreError> {
+    getrandom::fill(b).map_err(|e| StoreError::Database(format!("no randomness: {e}")))
+}
+
 fn random_token() -> Result<String, StoreError> {
     let mut b = [0u8; 32];
     getrandom::fill(&mut b).map_err(|e| StoreError::Database(format!("no randomness: {e}")))?;

@@ -2,6 +2,14 @@
 (function () {
   "use strict";
   document.addEventListener("DOMContentLoaded", function () {
+    // Dates are sent in UTC; shown in the reader's own time zone and language.
+    document.querySelectorAll("time[datetime]").forEach(function (t) {
+      var d = new Date(t.getAttribute("datetime"));
+      if (!isNaN(d.getTime())) {
+        t.textContent = d.toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
+        t.title = d.toLocaleString();
+      }
+    });
     var all = document.getElementById("select-all");
     var boxes = Array.prototype.slice.call(document.querySelectorAll('input[name="item"]'));
     if (all) {

@@ -87,6 +87,41 @@ impl Browser {
     }
 }
 
+impl Browser {
+    /// Fills and sends the sign-in form, as a browser does (its token comes with the form).
+    async fn sign_in(
+        &mut self,
+        login: &str,
+        password: &str,
+        next: &str,
+    ) -> (StatusCode, String, String) {
+        let (_, _, form) = self.get("/login").await;
+        let token = csrf(&form);
+        self.post(
+            "/login",
+            &[
+                ("csrf", &token),
+                ("login", login),
+                ("password", password),
+                ("next", next),
+            ],
+        )
+        .await
+    }
+
+    /// The sign-in form's token and its cookie, for requests made by hand.
+    async fn login_form(&mut self) -> (String, String) {
+        let (_, _, form) = self.get("/login").await;
+        let cookie = self
+            .cookies
+            .iter()
+            .find(|(k, _)| k == "recert_login")
+            .map(|(k, v)| format!("{k}={v}"))
+            .unwrap();
+        (csrf(&form), cookie)
+    }
+}
+
 /// The form token in a page.
 fn csrf(html: &str) -> String {
     let at = html.find("name=\"csrf\" value=\"").expect("a form token") + 19;
@@ -105,14 +140,7 @@ async fn signed_in_bob(app: &App) -> Browser {
     .unwrap();
     let mut b = Browser::new(app);
     let (s, to, _) = b
-        .post(
-            "/login",
-            &[
-                ("login", "bob.manager@example.com"),
-                ("password", BOB_PASSWORD),
-                ("next", "/reviews"),
-            ],
-        )
+        .sign_in("bob.manager@example.com", BOB_PASSWORD, "/reviews")
         .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert_eq!(to, "/reviews");
@@ -147,15 +175,27 @@ async fn sign_in_sessions_and_forms() {
     let (s, _, page) = anon
         .post(
             "/login",
-            &[("login", "bob.manager"), ("password", "nope nope nope")],
+            &[("login", "bob.manager"), ("password", BOB_PASSWORD)],
         )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::FORBIDDEN,
+        "a sign-in form that did not come from recert"
+    );
+    assert!(page.contains("did not come from recert"));
+    let (s, _, page) = anon
+        .sign_in("bob.manager", "nope nope nope", "/reviews")
         .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     assert!(page.contains("The name or password is not right."));
+    let (token, login_cookie) = anon.login_form().await;
     let res = anon
         .http
         .post(format!("{}/login", app.base))
+        .header(COOKIE, &login_cookie)
         .form(&[
+            ("csrf", token.as_str()),
             ("login", "bob.manager"),
             ("password", BOB_PASSWORD),
             ("next", "//evil.example/"),
@@ -174,7 +214,12 @@ async fn sign_in_sessions_and_forms() {
         .http
         .post(format!("{}/login", app.base))
         .header("x-forwarded-proto", "https")
-        .form(&[("login", "bob.manager"), ("password", BOB_PASSWORD)])
+        .header(COOKIE, &login_cookie)
+        .form(&[
+            ("csrf", token.as_str()),
+            ("login", "bob.manager"),
+            ("password", BOB_PASSWORD),
+        ])
         .send()
         .await
         .unwrap();
@@ -349,10 +394,7 @@ async fn administrators_run_campaigns_from_the_pages() {
     .unwrap();
     let mut ada = Browser::new(&app);
     let (s, _, _) = ada
-        .post(
-            "/login",
-            &[("login", "ada.boss"), ("password", "ada's long password")],
-        )
+        .sign_in("ada.boss", "ada's long password", "/reviews")
         .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let (s, _, page) = ada.get("/admin/campaigns").await;

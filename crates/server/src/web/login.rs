@@ -24,9 +24,33 @@ fn next_of(next: Option<&str>) -> String {
     next.and_then(local_path).unwrap_or("/reviews").to_owned()
 }
 
-async fn page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
+/// The sign-in form's own CSRF token, before there is a session: the same random value in a
+/// cookie and in the form (a cross-site form cannot read or set the cookie).
+const LOGIN_COOKIE: &str = "recert_login";
+
+fn login_token() -> Option<String> {
+    let mut b = [0u8; 24];
+    recert_core::web::random_fill(&mut b).ok()?;
+    Some(base64::Engine::encode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        b,
+    ))
+}
+
+async fn page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
     let q = query_map(raw.as_deref());
-    render(
+    let Some(token) = login_token() else {
+        return super::error_page(
+            None,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "recert cannot show the sign-in form right now; try again in a moment.",
+        );
+    };
+    let mut res = render(
         StatusCode::OK,
         "login.html",
         None,
@@ -34,9 +58,15 @@ async fn page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Respons
             "next": next_of(q.get("next").map(String::as_str)),
             "login": "",
             "sso": state.oidc.as_ref().map(|o| o.label()),
+            "csrf": token,
         }),
         None,
-    )
+    );
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(LOGIN_COOKIE, &token, 3600, over_tls(&headers)),
+    );
+    res
 }
 
 async fn sign_in(State(state): State<AppState>, req: axum::extract::Request) -> Response {
@@ -52,15 +82,26 @@ async fn sign_in(State(state): State<AppState>, req: axum::extract::Request) -> 
     let login = field(&pairs, "login").unwrap_or("").trim().to_owned();
     let password = field(&pairs, "password").unwrap_or("");
     let next = next_of(field(&pairs, "next"));
+    let sent = field(&pairs, "csrf").unwrap_or("").to_owned();
     let again = |status, text: &str| {
         render(
             status,
             "login.html",
             None,
-            json!({"next": next, "login": login}),
+            json!({
+                "next": next, "login": login, "csrf": sent,
+                "sso": state.oidc.as_ref().map(|o| o.label()),
+            }),
             Some(super::Flash::error(text)),
         )
     };
+    let expected = super::cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
+    if expected.is_empty() || !super::same(&expected, &sent) {
+        return again(
+            StatusCode::FORBIDDEN,
+            "This sign-in form has expired or did not come from recert; try again.",
+        );
+    }
     // Guessing passwords costs the guesser: the same allowance per address as the token
     // endpoint.
     if let (Some(limiter), Some(addr)) = (&state.limiter, peer)

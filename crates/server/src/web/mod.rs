@@ -272,13 +272,7 @@ impl Web {
 
     /// Checks the form token of a POST: the refusal page when it is missing or wrong.
     pub fn csrf_refusal(&self, sent: Option<&str>) -> Option<Response> {
-        let ok = sent.is_some_and(|s| {
-            s.len() == self.signed.csrf.len()
-                && s.bytes()
-                    .zip(self.signed.csrf.bytes())
-                    .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                    == 0
-        });
+        let ok = sent.is_some_and(|s| same(s, &self.signed.csrf));
         (!ok).then(|| {
             error_page(
                 Some(self),
@@ -329,6 +323,15 @@ impl FromRequestParts<AppState> for Web {
             tls: over_tls(&parts.headers),
         })
     }
+}
+
+/// Whether two tokens are equal, in time that does not depend on where they differ.
+pub(crate) fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// Reads a form body as name/value pairs (names may repeat: `item=..&item=..`).
