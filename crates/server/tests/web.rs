@@ -243,6 +243,12 @@ async fn sign_in_sessions_and_forms() {
         .next()
         .unwrap()
         .to_owned();
+    for sort in ["type", "source"] {
+        let (s, _, _) = bob
+            .get(&format!("/reviews/{cert}?group=access&sort={sort}"))
+            .await;
+        assert_eq!(s, StatusCode::OK, "sorted by {sort}");
+    }
     let (s, _, page) = bob.get(&format!("/reviews/{cert}?status=undecided")).await;
     assert_eq!(s, StatusCode::OK);
     assert!(page.contains("0 of 5 decided"), "{page}");

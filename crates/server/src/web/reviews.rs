@@ -225,29 +225,25 @@ async fn certification(
             return error_page(Some(&web), StatusCode::BAD_REQUEST, &e.0);
         }
     };
-    let sorters = if group_access {
-        vec![
-            Sorter {
-                field: "access.name",
-                descending: false,
-            },
-            Sorter {
-                field: "identitySummary.name",
-                descending: false,
-            },
-        ]
+    // Grouped by person or by access; within a group, by the chosen key.
+    let first = if group_access {
+        "access.name"
     } else {
-        vec![
-            Sorter {
-                field: "identitySummary.name",
-                descending: false,
-            },
-            Sorter {
-                field: "access.name",
-                descending: false,
-            },
-        ]
+        "identitySummary.name"
     };
+    let then = match q.get("sort").map(String::as_str) {
+        Some("type") => "access.type",
+        Some("source") => "entitlement.sourceName",
+        _ if group_access => "identitySummary.name",
+        _ => "access.name",
+    };
+    let sorters = [first, then]
+        .into_iter()
+        .map(|field| Sorter {
+            field,
+            descending: false,
+        })
+        .collect();
     let query = ListQuery {
         filter,
         sorters,
@@ -333,7 +329,7 @@ async fn certification(
             "f": {
                 "q": text("q"), "status": text("status"), "type": text("type"),
                 "source": text("source"), "privileged": q.contains_key("privileged"),
-                "group": text("group"),
+                "group": text("group"), "sort": text("sort"),
             },
             "page": {
                 "total": total, "first": first, "last": last,
