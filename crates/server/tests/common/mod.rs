@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test file uses its own part of it
 
+pub mod awf;
+
 use std::sync::Arc;
 
 use recert_core::auth::Auth;
