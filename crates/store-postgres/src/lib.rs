@@ -3,6 +3,7 @@
 //! build); bulk writes use `COPY`, the fastest load path measured on the project's machine.
 
 mod awf;
+mod awf_apply;
 mod campaigns;
 mod copy;
 mod decisions;
@@ -521,7 +522,7 @@ impl Store for PostgresStore {
     }
 
     async fn awf_apply(&self, change: &RowChange) -> Result<RowOutcome, StoreError> {
-        awf::apply(&self.pool, change).await
+        awf_apply::apply(&self.pool, change).await
     }
 
     async fn awf_reviewer_stats(
