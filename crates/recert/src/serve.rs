@@ -187,6 +187,13 @@ pub(crate) async fn run(cfg: &Config, args: ServeArgs) -> Result<()> {
     Ok(())
 }
 
+/// A random password for a demo sign-in (shown once).
+fn demo_password() -> Result<String> {
+    let mut b = [0u8; 12];
+    recert_core::web::random_fill(&mut b)?;
+    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
+}
+
 /// The reviewer shown in the demo: the manager with the most direct reports after the top.
 fn demo_reviewer(identities: &[Identity]) -> Option<&Identity> {
     let mut reports = std::collections::HashMap::new();
@@ -216,6 +223,12 @@ async fn load_demo(store: &dyn Store, listen: &str) -> Result<()> {
     }
     let data = tokio::task::spawn_blocking(|| demo::generate(&DemoOptions::default())).await?;
     let reviewer = demo_reviewer(&data.identities).cloned();
+    // The web's administrator: someone at the top (no manager), with an email.
+    let top = data
+        .identities
+        .iter()
+        .find(|i| i.manager_id.is_none() && i.active && i.email.is_some())
+        .cloned();
     let report = import::import_dataset(store, &SystemClock, data, "serve --demo").await?;
     println!("Loaded the demo organisation:");
     for line in report.lines() {
@@ -242,7 +255,7 @@ async fn load_demo(store: &dyn Store, listen: &str) -> Result<()> {
          curl -s -H \"Authorization: Bearer $TOKEN\" http://{listen}/oauth/info",
         admin.client.id, admin.secret
     );
-    if let Some(r) = reviewer {
+    if let Some(r) = &reviewer {
         let rev = clients::create(
             store,
             &SystemClock,
@@ -262,6 +275,28 @@ async fn load_demo(store: &dyn Store, listen: &str) -> Result<()> {
         println!("  client_secret: {}", rev.secret);
     }
     println!("{token_help}");
+    // Web sign-ins: the administrator creates and activates a campaign in the pages, the
+    // reviewer then reviews it.
+    let people = [
+        (top.as_ref(), Some(ClientRole::OrgAdmin), "administrator"),
+        (reviewer.as_ref(), None, "reviewer"),
+    ];
+    let mut shown = false;
+    for (who, role, what) in people {
+        let Some(i) = who else { continue };
+        let password = demo_password()?;
+        let roles = role.map(|r| vec![r]);
+        recert_core::web::set_password(store, &SystemClock, i.id, &password, roles.as_deref())
+            .await?;
+        if !shown {
+            println!("\nWeb sign-in at http://{listen}/login:");
+            shown = true;
+        }
+        println!(
+            "  {what}: {} / {password}",
+            i.email.as_deref().unwrap_or(&i.name)
+        );
+    }
     println!("\nThe secrets are shown only this once. Check the server with:");
     println!("  curl -s http://{listen}/readyz\n");
     Ok(())

@@ -261,6 +261,64 @@ async fn serve_demo_loads_once_and_prints_working_credentials() {
         .await
         .unwrap();
     assert_eq!(info["roles"], serde_json::json!(["ORG_ADMIN"]), "{info}");
+    // The printed web sign-in works too, through the form.
+    let admin_line = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("administrator:"))
+        .unwrap_or_else(|| panic!("no web administrator sign-in in {out}"));
+    let (login, password) = admin_line
+        .split_once(':')
+        .unwrap()
+        .1
+        .trim()
+        .split_once(" / ")
+        .unwrap();
+    assert!(out.contains("  reviewer: "), "{out}");
+    let browser = recert_core::http::client()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let form = browser
+        .get(format!("http://{}/login", server.addr))
+        .send()
+        .await
+        .unwrap();
+    let login_cookie = form.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let html = form.text().await.unwrap();
+    let at = html.find("name=\"csrf\" value=\"").unwrap() + 19;
+    let csrf = &html[at..at + html[at..].find('"').unwrap()];
+    let signed = browser
+        .post(format!("http://{}/login", server.addr))
+        .header("cookie", &login_cookie)
+        .form(&[("csrf", csrf), ("login", login), ("password", password)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed.status(), 303, "the printed web sign-in works");
+    let session = signed.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let campaigns = browser
+        .get(format!("http://{}/admin/campaigns", server.addr))
+        .header("cookie", session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        campaigns.status(),
+        200,
+        "the administrator reaches the campaign pages"
+    );
     assert!(server.terminate().success());
     let list = ok(recert().args(["--database", &database, "admin", "client", "list"]));
     assert!(
