@@ -88,6 +88,9 @@ impl PostgresStore {
         let pool = PgPoolOptions::new()
             .max_connections(opts.max_connections)
             .acquire_timeout(opts.acquire_timeout)
+            // No ping before every query: it doubled the round trips of each point read. A
+            // connection the server closed fails its next query, which the pool then drops.
+            .test_before_acquire(false)
             .connect_with(connect)
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;
