@@ -255,7 +255,11 @@ impl Oidc {
         let email = claims.get("email").and_then(Value::as_str).ok_or_else(|| {
             OidcError::NoIdentity("the identity provider did not give an email".into())
         })?;
-        if claims.get("email_verified") == Some(&Value::Bool(false)) {
+        // Only an address the provider vouches for names a person here (a provider that lets
+        // people edit their email would otherwise let anyone become anyone).
+        let verified = matches!(claims.get("email_verified"), Some(Value::Bool(true)))
+            || claims.get("email_verified").and_then(Value::as_str) == Some("true");
+        if !verified {
             return Err(OidcError::NoIdentity(format!(
                 "the identity provider has not verified the email {email}"
             )));
@@ -293,18 +297,42 @@ impl Oidc {
             .map_err(|_| bad("the ID token signature is not base64url"))?;
         let alg = header.get("alg").and_then(Value::as_str).unwrap_or("");
         let kid = header.get("kid").and_then(Value::as_str);
-        let key = p
+        let kty = match alg {
+            "RS256" => "RSA",
+            "ES256" => "EC",
+            "EdDSA" => "OKP",
+            other => {
+                return Err(bad(&format!(
+                    "the ID token is signed with {other}; recert takes RS256, ES256 and EdDSA"
+                )));
+            }
+        };
+        // The keys that could have signed it: its kid when it names one, of the algorithm's
+        // type, for signing, and of this algorithm when the key says.
+        let candidates: Vec<&Value> = p
             .keys
             .iter()
-            .find(|k| {
+            .filter(|k| {
                 kid.is_none_or(|kid| k.get("kid").and_then(Value::as_str) == Some(kid))
+                    && k.get("kty").and_then(Value::as_str) == Some(kty)
                     && k.get("use")
                         .and_then(Value::as_str)
                         .is_none_or(|u| u == "sig")
+                    && k.get("alg")
+                        .and_then(Value::as_str)
+                        .is_none_or(|a| a == alg)
             })
-            .ok_or_else(|| bad(&format!("unknown key id {}", kid.unwrap_or("(none)"))))?;
+            .collect();
+        if candidates.is_empty() {
+            return Err(bad(&format!("unknown key id {}", kid.unwrap_or("(none)"))));
+        }
         let signed = format!("{h}.{c}");
-        verify_signature(alg, key, signed.as_bytes(), &sig)?;
+        if !candidates
+            .iter()
+            .any(|key| verify_signature(alg, key, signed.as_bytes(), &sig).is_ok())
+        {
+            return Err(bad("the ID token signature is not valid"));
+        }
         let claims: Value = B64
             .decode(c)
             .ok()

@@ -79,6 +79,11 @@ pub struct WebAuth {
     clock: Arc<dyn Clock>,
     lifetime: Duration,
     decoy: Arc<String>,
+    /// Bounds the argon2 checks running at once (each takes ~19 MiB and a core for tens of
+    /// milliseconds): a flood of sign-ins queues instead of exhausting the machine.
+    hashing: Arc<tokio::sync::Semaphore>,
+    /// Cookies carry `Secure` whatever the request says (recert is reached over https).
+    secure_cookies: bool,
 }
 
 impl WebAuth {
@@ -94,7 +99,21 @@ impl WebAuth {
             clock,
             lifetime,
             decoy: Arc::new(decoy),
+            hashing: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            )),
+            secure_cookies: false,
         })
+    }
+
+    /// Marks every cookie `Secure` (the public address is https).
+    pub fn with_secure_cookies(mut self, secure: bool) -> Self {
+        self.secure_cookies = secure;
+        self
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.secure_cookies
     }
 
     pub fn lifetime(&self) -> Duration {
@@ -104,20 +123,26 @@ impl WebAuth {
     /// Checks a login (identity name or email) and password; opens a session.
     pub async fn login(&self, login: &str, password: &str) -> Result<NewSession, WebError> {
         let identity = self.store.identity_by_login(login).await?;
-        let user = match &identity {
-            Some(i) => self.store.web_user(i.id).await?,
-            None => None,
-        };
+        // The same queries whether or not the person exists, so that timing does not tell.
+        let probe = identity.as_ref().map_or(Id::from_bytes([0; 16]), |i| i.id);
+        let user = self.store.web_user(probe).await?;
         let hash = user
             .as_ref()
             .and_then(|u| u.password_hash.clone())
             .unwrap_or_else(|| self.decoy.as_str().to_owned());
         let pw = password.to_owned();
-        // argon2 takes tens of milliseconds: off the async threads. Unknown people are checked
-        // against a decoy, so that the answer takes as long.
-        let ok = tokio::task::spawn_blocking(move || verify(&hash, &pw))
-            .await
-            .unwrap_or(false);
+        // argon2 takes tens of milliseconds: off the async threads, a few at a time. Unknown
+        // people are checked against a decoy, so that the answer takes as long.
+        let ok = {
+            let _permit = self
+                .hashing
+                .acquire()
+                .await
+                .map_err(|e| WebError::Invalid(e.to_string()))?;
+            tokio::task::spawn_blocking(move || verify(&hash, &pw))
+                .await
+                .unwrap_or(false)
+        };
         match (identity, user.and_then(|u| u.password_hash)) {
             (Some(i), Some(_)) if ok => self.open(i.id).await,
             _ => Err(WebError::BadCredentials),

@@ -42,6 +42,9 @@ pub(crate) enum UserCommand {
         /// several. Without it the roles stay as they are (a new user only reviews).
         #[arg(long = "role", value_name = "ROLE")]
         roles: Vec<ClientRole>,
+        /// Remove every role: the person only reviews their own work.
+        #[arg(long, conflicts_with = "roles")]
+        reviewer_only: bool,
     },
 }
 
@@ -157,10 +160,11 @@ async fn user(store: &dyn recert_store::Store, cmd: UserCommand) -> Result<()> {
             identity,
             password_stdin: _,
             roles,
+            reviewer_only,
         } => {
             let mut password = String::new();
             std::io::stdin().read_line(&mut password)?;
-            let roles = (!roles.is_empty()).then_some(roles);
+            let roles = (reviewer_only || !roles.is_empty()).then_some(roles);
             recert_core::web::set_password(
                 store,
                 &SystemClock,
@@ -169,7 +173,10 @@ async fn user(store: &dyn recert_store::Store, cmd: UserCommand) -> Result<()> {
                 roles.as_deref(),
             )
             .await?;
-            eprintln!("The password of identity {identity} is set; it signs in at /login.");
+            eprintln!(
+                "The password of identity {identity} is set; it signs in at /login. Its earlier \
+                 sessions are ended."
+            );
         }
     }
     Ok(())

@@ -475,11 +475,12 @@ impl Config {
             bail!("web.session_hours must be between 1 and 720 (30 days)");
         }
         if !self.web.oidc_issuer.is_empty() {
-            if !(self.web.oidc_issuer.starts_with("https://")
-                || self.web.oidc_issuer.starts_with("http://"))
-            {
+            let local = ["http://localhost", "http://127.0.0.1", "http://[::1]"]
+                .iter()
+                .any(|p| self.web.oidc_issuer.starts_with(p));
+            if !(self.web.oidc_issuer.starts_with("https://") || local) {
                 bail!(
-                    "web.oidc_issuer '{}' is not an http(s) URL",
+                    "web.oidc_issuer '{}' must be an https URL (plain http only on this machine)",
                     self.web.oidc_issuer
                 );
             }

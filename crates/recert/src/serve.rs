@@ -159,7 +159,8 @@ pub(crate) async fn run(cfg: &Config, args: ServeArgs) -> Result<()> {
         store.clone(),
         clock.clone(),
         Duration::hours(i64::from(cfg.web.session_hours)),
-    )?;
+    )?
+    .with_secure_cookies(cfg.web.public_url.starts_with("https://"));
     let oidc = match cfg.web.oidc() {
         Some(c) => Some(
             recert_core::oidc::Oidc::new(c, store.clone(), clock.clone())

@@ -35,6 +35,7 @@ enum Mischief {
     WrongNonce,
     OtherAudience,
     UnknownEmail,
+    Unverified,
 }
 
 struct Provider {
@@ -160,8 +161,11 @@ async fn token(
         "exp": now + 300,
         "nonce": if mischief == Mischief::WrongNonce { "another" } else { nonce.as_str() },
         "email": if mischief == Mischief::UnknownEmail { "stranger@example.com" } else { p.email.as_str() },
-        "email_verified": true,
     });
+    let mut claims = claims;
+    if mischief != Mischief::Unverified {
+        claims["email_verified"] = json!(true);
+    }
     axum::Json(json!({"access_token": "at", "token_type": "Bearer", "id_token": jwt(&p, &claims)}))
         .into_response()
 }

@@ -204,6 +204,22 @@ async fn sign_in_sessions_and_forms() {
         .await
         .unwrap();
     assert_eq!(res.headers()[LOCATION], "/reviews");
+    // A tab that browsers would drop (`/\t/evil` becomes `//evil`) is not followed either.
+    let (token, login_cookie) = anon.login_form().await;
+    let tabbed = anon
+        .http
+        .post(format!("{}/login", app.base))
+        .header(COOKIE, &login_cookie)
+        .form(&[
+            ("csrf", token.as_str()),
+            ("login", "bob.manager"),
+            ("password", BOB_PASSWORD),
+            ("next", "/\t/evil.example/"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tabbed.headers()[LOCATION], "/reviews");
     let set = res.headers()[SET_COOKIE].to_str().unwrap().to_owned();
     assert!(set.starts_with("recert_session="), "{set}");
     for flag in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=43200"] {
@@ -510,6 +526,18 @@ async fn administrators_run_campaigns_from_the_pages() {
     );
     let csv = res.text().await.unwrap();
     assert!(csv.starts_with("Campaign Name,"), "{csv}");
+
+    // Deleting asks for a confirmation first.
+    let (s, back, _) = ada
+        .post(
+            &format!("/admin/campaigns/{id}/delete"),
+            &[("csrf", &token)],
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, _, page) = ada.get(&back).await;
+    assert!(page.contains("Tick the confirmation first"), "{page}");
+    assert!(page.contains("Quarterly managers"), "not deleted");
 
     // Reviewers do not reach these pages.
     let mut bob = signed_in_bob(&app).await;

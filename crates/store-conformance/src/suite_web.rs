@@ -94,6 +94,15 @@ pub async fn web_sessions_expire_and_end(store: &dyn Store) {
         "expired"
     );
     assert!(store.web_session("b", later).await.unwrap().is_some());
+    store
+        .set_web_user(id(1, 2), Some("new hash"), None, later)
+        .await
+        .unwrap();
+    assert!(
+        store.web_session("b", later).await.unwrap().is_none(),
+        "a new password ends the sessions"
+    );
+    store.create_web_session(&s("b", 12)).await.unwrap();
     store.delete_web_session("b", later).await.unwrap();
     assert!(
         store.web_session("b", now).await.unwrap().is_none(),

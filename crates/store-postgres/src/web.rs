@@ -16,6 +16,8 @@ pub(crate) async fn set_user(
     roles: Option<&[ClientRole]>,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
+    // A new password or new roles end the identity's sessions.
+    let mut tx = pool.begin().await.map_err(db_err)?;
     let n = sqlx::query(
         "INSERT INTO web_users (identity_id, password_hash, roles, created_at, updated_at)
          SELECT i.id, $2, coalesce($3, ''), $4, $4 FROM identities i
@@ -27,10 +29,18 @@ pub(crate) async fn set_user(
     .bind(hash)
     .bind(roles.map(ClientRole::encode_list))
     .bind(ts(now))
-    .execute(pool)
+    .execute(&mut *tx)
     .await
     .map_err(db_err)?
     .rows_affected();
+    if n == 1 {
+        sqlx::query("DELETE FROM web_sessions WHERE identity_id = $1")
+            .bind(identity.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+    }
     Ok(n == 1)
 }
 

@@ -25,7 +25,15 @@ pub(crate) fn set_user(
     if !exists {
         return Ok(false);
     }
-    c.execute(
+    // A new password or new roles end the identity's sessions: whoever signed in before signs
+    // in again, with the new password and under the new roles.
+    let tx = c.unchecked_transaction().map_err(db_err)?;
+    tx.execute(
+        "DELETE FROM web_sessions WHERE identity_id = ?1",
+        [identity.to_string()],
+    )
+    .map_err(db_err)?;
+    tx.execute(
         "INSERT INTO web_users (identity_id, password_hash, roles, created_at, updated_at)
          VALUES (?1, ?2, coalesce(?3, ''), ?4, ?4)
          ON CONFLICT (identity_id) DO UPDATE SET password_hash = excluded.password_hash,
@@ -38,6 +46,7 @@ pub(crate) fn set_user(
         ],
     )
     .map_err(db_err)?;
+    tx.commit().map_err(db_err)?;
     Ok(true)
 }
 

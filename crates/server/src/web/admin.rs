@@ -56,6 +56,7 @@ fn campaign_json(k: &Campaign) -> Value {
         "deadline_text": k.deadline.map(date),
         "done": k.completed_certifications,
         "total": k.total_certifications,
+        "auto_revoke": k.auto_revoke_allowed,
     })
 }
 
@@ -372,10 +373,7 @@ async fn act(
     if let Some(r) = web.csrf_refusal(field(&pairs, "csrf")) {
         return r;
     }
-    let (Some(creator), Some(reader)) = (
-        web.principal().campaign_creator(),
-        web.principal().report_reader(),
-    ) else {
+    let Some(creator) = web.principal().campaign_creator() else {
         return not_admin(&web);
     };
     let Ok(campaign_id) = Id::parse(&id) else {
@@ -392,10 +390,17 @@ async fn act(
             .activate(creator, campaign_id, Some("Z"))
             .await
             .map(|_| "Activation started; reviewers can begin once it is ACTIVE."),
+        "complete" | "delete" if field(&pairs, "confirm").is_none() => {
+            return redirect_with(
+                &back,
+                Flash::error("Tick the confirmation first: this cannot be undone."),
+                web.tls,
+            );
+        }
         "complete" => {
-            // What is left undecided is revoked only where the campaign allows it.
-            let action = match state.campaigns.get(reader, campaign_id).await {
-                Ok(k) if k.auto_revoke_allowed => Decision::Revoke,
+            // The administrator chooses; the campaign allows REVOKE only with autoRevokeAllowed.
+            let action = match field(&pairs, "undecided") {
+                Some("REVOKE") => Decision::Revoke,
                 _ => Decision::Approve,
             };
             state

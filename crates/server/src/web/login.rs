@@ -37,12 +37,15 @@ fn login_token() -> Option<String> {
     ))
 }
 
-async fn page(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(raw): RawQuery,
+/// The sign-in page with a fresh form token (and its cookie), a message when given.
+pub(super) fn form(
+    state: &AppState,
+    headers: &HeaderMap,
+    status: StatusCode,
+    next: &str,
+    login: &str,
+    flash: Option<super::Flash>,
 ) -> Response {
-    let q = query_map(raw.as_deref());
     let Some(token) = login_token() else {
         return super::error_page(
             None,
@@ -51,22 +54,37 @@ async fn page(
         );
     };
     let mut res = render(
-        StatusCode::OK,
+        status,
         "login.html",
         None,
         json!({
-            "next": next_of(q.get("next").map(String::as_str)),
-            "login": "",
+            "next": next_of(Some(next)),
+            "login": login,
             "sso": state.oidc.as_ref().map(|o| o.label()),
             "csrf": token,
         }),
-        None,
+        flash,
     );
     res.headers_mut().append(
         header::SET_COOKIE,
-        set_cookie(LOGIN_COOKIE, &token, 3600, over_tls(&headers)),
+        set_cookie(
+            LOGIN_COOKIE,
+            &token,
+            3600,
+            over_tls(headers) || state.web.secure_cookies(),
+        ),
     );
     res
+}
+
+async fn page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let q = query_map(raw.as_deref());
+    let next = q.get("next").map(String::as_str).unwrap_or("/reviews");
+    form(&state, &headers, StatusCode::OK, next, "", None)
 }
 
 async fn sign_in(State(state): State<AppState>, req: axum::extract::Request) -> Response {
@@ -84,14 +102,12 @@ async fn sign_in(State(state): State<AppState>, req: axum::extract::Request) -> 
     let next = next_of(field(&pairs, "next"));
     let sent = field(&pairs, "csrf").unwrap_or("").to_owned();
     let again = |status, text: &str| {
-        render(
+        form(
+            &state,
+            &headers,
             status,
-            "login.html",
-            None,
-            json!({
-                "next": next, "login": login, "csrf": sent,
-                "sso": state.oidc.as_ref().map(|o| o.label()),
-            }),
+            &next,
+            &login,
             Some(super::Flash::error(text)),
         )
     };
@@ -126,7 +142,12 @@ async fn sign_in(State(state): State<AppState>, req: axum::extract::Request) -> 
             let max_age = state.web.lifetime().whole_seconds();
             res.headers_mut().append(
                 header::SET_COOKIE,
-                set_cookie(SESSION_COOKIE, &s.token, max_age, over_tls(&headers)),
+                set_cookie(
+                    SESSION_COOKIE,
+                    &s.token,
+                    max_age,
+                    over_tls(&headers) || state.web.secure_cookies(),
+                ),
             );
             res
         }

@@ -214,7 +214,12 @@ pub(crate) fn set_cookie(name: &str, value: &str, max_age: i64, tls: bool) -> He
 /// A redirect after a form (post/redirect/get), carrying a flash message.
 pub(crate) fn redirect_with(to: &str, flash: Flash, tls: bool) -> Response {
     let mut res = Redirect::to(to).into_response();
-    let text: String = url_escape(&flash.text);
+    // A cookie holds about 4 KB: long refusals (many item ids) are cut, not dropped.
+    let mut shown: String = flash.text.chars().take(600).collect();
+    if shown.len() < flash.text.len() {
+        shown.push('…');
+    }
+    let text: String = url_escape(&shown);
     let v = format!("{}:{text}", if flash.ok { "ok" } else { "error" });
     res.headers_mut()
         .append(header::SET_COOKIE, set_cookie(FLASH_COOKIE, &v, 60, tls));
@@ -252,9 +257,15 @@ fn url_unescape(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Only a path on this site: no scheme, no other host (`//evil`), no backslashes.
+/// Only a path on this site: `/` then anything but a second `/` or `\`, and no control
+/// characters or spaces anywhere (browsers drop tabs and newlines from URLs, so `/\t/evil`
+/// would become `//evil`).
 pub(crate) fn local_path(next: &str) -> Option<&str> {
-    (next.starts_with('/') && !next.starts_with("//") && !next.contains('\\')).then_some(next)
+    let b = next.as_bytes();
+    let ok = b.first() == Some(&b'/')
+        && !matches!(b.get(1), Some(b'/') | Some(b'\\'))
+        && !b.iter().any(|&c| c <= 0x20 || c == 0x7f || c == b'\\');
+    ok.then_some(next)
 }
 
 /// A signed-in person on a page route; without a valid session the browser goes to `/login`.
@@ -288,11 +299,15 @@ impl FromRequestParts<AppState> for Web {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let to_login = || {
-            let next = parts
-                .uri
-                .path_and_query()
-                .map(|p| p.as_str())
-                .unwrap_or("/");
+            // Back to the page after signing in; a form's target is not a page.
+            let next = match parts.method {
+                axum::http::Method::GET => parts
+                    .uri
+                    .path_and_query()
+                    .map(|p| p.as_str())
+                    .unwrap_or("/"),
+                _ => "/reviews",
+            };
             Redirect::to(&format!("/login?next={}", url_escape(next))).into_response()
         };
         let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
@@ -320,7 +335,7 @@ impl FromRequestParts<AppState> for Web {
         Ok(Web {
             signed,
             flash,
-            tls: over_tls(&parts.headers),
+            tls: over_tls(&parts.headers) || state.web.secure_cookies(),
         })
     }
 }
@@ -408,6 +423,13 @@ mod tests {
         assert_eq!(local_path("//evil.example/x"), None);
         assert_eq!(local_path("https://evil.example"), None);
         assert_eq!(local_path("/\\evil"), None);
+        assert_eq!(local_path("/\t/evil.example"), None);
+        assert_eq!(local_path("/\n/evil.example"), None);
+        assert_eq!(local_path("/ /evil.example"), None);
+        assert_eq!(
+            local_path("/reviews?next=%2F%2Fx"),
+            Some("/reviews?next=%2F%2Fx")
+        );
     }
 
     #[test]

@@ -216,7 +216,7 @@ async fn certification(
     let page: u64 = q
         .get("page")
         .and_then(|n| n.parse().ok())
-        .filter(|n| *n >= 1)
+        .filter(|n| (1..=1_000_000).contains(n))
         .unwrap_or(1);
     let filter = match filter_of(&q).map(|f| recert_domain::filter::parse(&f)) {
         None => None,

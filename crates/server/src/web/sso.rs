@@ -11,10 +11,9 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use hmac::{Hmac, Mac};
 use recert_core::oidc::Attempt;
-use serde_json::json;
 use sha2::Sha256;
 
-use super::{Flash, SESSION_COOKIE, cookie, local_path, over_tls, render, set_cookie};
+use super::{Flash, SESSION_COOKIE, cookie, local_path, over_tls, set_cookie};
 use crate::AppState;
 use crate::wire::query_map;
 
@@ -51,12 +50,13 @@ fn open(state: &AppState, sealed: &str) -> Option<Attempt> {
     serde_json::from_slice(&body).ok()
 }
 
-fn refused(status: StatusCode, text: &str) -> Response {
-    render(
+fn refused(state: &AppState, headers: &HeaderMap, status: StatusCode, text: &str) -> Response {
+    super::login::form(
+        state,
+        headers,
         status,
-        "login.html",
-        None,
-        json!({"next": "/reviews", "login": ""}),
+        "/reviews",
+        "",
         Some(Flash::error(text)),
     )
 }
@@ -68,6 +68,8 @@ async fn start(
 ) -> Response {
     let Some(oidc) = &state.oidc else {
         return refused(
+            &state,
+            &headers,
             StatusCode::NOT_FOUND,
             "Single sign-on is not configured here.",
         );
@@ -95,6 +97,8 @@ async fn start(
         Err(e) => {
             tracing::warn!(error = %e, "single sign-on could not start");
             refused(
+                &state,
+                &headers,
                 StatusCode::BAD_GATEWAY,
                 "The identity provider cannot be reached right now; try again in a moment.",
             )
@@ -109,21 +113,27 @@ async fn callback(
 ) -> Response {
     let Some(oidc) = &state.oidc else {
         return refused(
+            &state,
+            &headers,
             StatusCode::NOT_FOUND,
             "Single sign-on is not configured here.",
         );
     };
-    let tls = over_tls(&headers);
+    let tls = over_tls(&headers) || state.web.secure_cookies();
     let q = query_map(raw.as_deref());
     if let Some(e) = q.get("error") {
         tracing::info!(error = %e, "the identity provider refused the sign-in");
         return refused(
+            &state,
+            &headers,
             StatusCode::UNAUTHORIZED,
             "The identity provider did not sign you in.",
         );
     }
     let Some(attempt) = cookie(&headers, ATTEMPT_COOKIE).and_then(|c| open(&state, &c)) else {
         return refused(
+            &state,
+            &headers,
             StatusCode::BAD_REQUEST,
             "This sign-in was not started here or took too long; start again.",
         );
@@ -140,7 +150,7 @@ async fn callback(
                 recert_core::oidc::OidcError::NoIdentity(m) => m,
                 _ => "The sign-in could not be verified; start again.".into(),
             };
-            return refused(StatusCode::UNAUTHORIZED, &text);
+            return refused(&state, &headers, StatusCode::UNAUTHORIZED, &text);
         }
     };
     match state.web.open(identity.id).await {
@@ -163,6 +173,8 @@ async fn callback(
         Err(e) => {
             tracing::error!(error = %e, "session could not be opened");
             refused(
+                &state,
+                &headers,
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "recert could not sign you in; try again in a moment.",
             )
