@@ -18,7 +18,7 @@ use recert_domain::{Id, Timestamp};
 use recert_store::ListQuery;
 use serde_json::{Value, json};
 
-use super::{Flash, Web, error_page, field, form_pairs, redirect_with, render};
+use super::{Flash, Web, error_page, field, form_pairs, posted, redirect_with, render};
 use crate::AppState;
 
 const TYPES: [(&str, &str); 4] = [
@@ -369,19 +369,12 @@ async fn act(
     Path((id, action)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    let pairs = form_pairs(&body);
-    if let Some(r) = web.csrf_refusal(field(&pairs, "csrf")) {
-        return r;
-    }
+    let (pairs, campaign_id) = match posted(&web, &body, &id) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
     let Some(creator) = web.principal().campaign_creator() else {
         return not_admin(&web);
-    };
-    let Ok(campaign_id) = Id::parse(&id) else {
-        return error_page(
-            Some(&web),
-            StatusCode::NOT_FOUND,
-            "There is no such campaign.",
-        );
     };
     let back = format!("/admin/campaigns/{id}");
     let done = match action.as_str() {

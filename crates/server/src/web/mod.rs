@@ -349,6 +349,30 @@ pub(crate) fn same(a: &str, b: &str) -> bool {
             == 0
 }
 
+/// A form's fields as name/value pairs (names may repeat).
+pub(crate) type Pairs = Vec<(String, String)>;
+
+/// A form posted to a page of one record (`id` from the path): its fields, once its CSRF token
+/// is checked and the id read; otherwise the page to answer.
+pub(crate) fn posted(
+    web: &Web,
+    body: &[u8],
+    id: &str,
+) -> Result<(Pairs, recert_domain::Id), Box<Response>> {
+    let pairs = form_pairs(body);
+    if let Some(r) = web.csrf_refusal(field(&pairs, "csrf")) {
+        return Err(Box::new(r));
+    }
+    let id = recert_domain::Id::parse(id).map_err(|_| {
+        Box::new(error_page(
+            Some(web),
+            StatusCode::NOT_FOUND,
+            "There is no such page.",
+        ))
+    })?;
+    Ok((pairs, id))
+}
+
 /// Reads a form body as name/value pairs (names may repeat: `item=..&item=..`).
 pub(crate) fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
     serde_urlencoded::from_bytes::<Vec<(String, String)>>(body).unwrap_or_default()

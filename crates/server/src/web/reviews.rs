@@ -16,7 +16,7 @@ use recert_domain::{Id, Timestamp};
 use recert_store::ListQuery;
 use serde_json::{Value, json};
 
-use super::{Flash, Web, error_page, field, form_pairs, local_path, redirect_with, render};
+use super::{Flash, Web, error_page, field, local_path, posted, redirect_with, render};
 use crate::AppState;
 use crate::wire::query_map;
 
@@ -40,6 +40,15 @@ pub(super) fn routes() -> Router<AppState> {
             "/reviews/{id}/sign-off",
             get(confirm_sign_off).post(sign_off),
         )
+}
+
+/// Back to the page after an action: its message, or the core's refusal text.
+fn after(web: &Web, back: &str, done: Result<String, ReviewError>) -> Response {
+    match done {
+        Ok(text) => redirect_with(back, Flash::ok(text), web.tls),
+        Err(ReviewError::Store(e)) => refusal(web, ReviewError::Store(e)),
+        Err(e) => redirect_with(back, Flash::error(e.to_string()), web.tls),
+    }
 }
 
 fn refusal(web: &Web, e: ReviewError) -> Response {
@@ -356,18 +365,11 @@ async fn decide(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let pairs = form_pairs(&body);
-    if let Some(r) = web.csrf_refusal(field(&pairs, "csrf")) {
-        return r;
-    }
-    let back = back_to(&pairs, &id);
-    let Ok(cert_id) = Id::parse(&id) else {
-        return error_page(
-            Some(&web),
-            StatusCode::NOT_FOUND,
-            "There is no such review.",
-        );
+    let (pairs, cert_id) = match posted(&web, &body, &id) {
+        Ok(p) => p,
+        Err(r) => return *r,
     };
+    let back = back_to(&pairs, &id);
     let comments = field(&pairs, "comments")
         .map(str::trim)
         .filter(|c| !c.is_empty())
@@ -417,22 +419,12 @@ async fn decide(
         Decision::Approve => "approved",
         Decision::Revoke => "revoked",
     };
-    match state
+    let done = state
         .certifications
         .decide(web.principal(), cert_id, &decisions)
         .await
-    {
-        Ok(_) => redirect_with(
-            &back,
-            Flash::ok(format!(
-                "{n} {} {verb}.",
-                if n == 1 { "item" } else { "items" }
-            )),
-            web.tls,
-        ),
-        Err(ReviewError::Store(e)) => refusal(&web, ReviewError::Store(e)),
-        Err(e) => redirect_with(&back, Flash::error(e.to_string()), web.tls),
-    }
+        .map(|_| format!("{n} {} {verb}.", if n == 1 { "item" } else { "items" }));
+    after(&web, &back, done)
 }
 
 async fn reassign(
@@ -441,18 +433,11 @@ async fn reassign(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let pairs = form_pairs(&body);
-    if let Some(r) = web.csrf_refusal(field(&pairs, "csrf")) {
-        return r;
-    }
-    let back = back_to(&pairs, &id);
-    let Ok(cert_id) = Id::parse(&id) else {
-        return error_page(
-            Some(&web),
-            StatusCode::NOT_FOUND,
-            "There is no such review.",
-        );
+    let (pairs, cert_id) = match posted(&web, &body, &id) {
+        Ok(p) => p,
+        Err(r) => return *r,
     };
+    let back = back_to(&pairs, &id);
     let refs: Vec<ReassignRef> = pairs
         .iter()
         .filter(|(k, _)| k == "item")
@@ -489,22 +474,17 @@ async fn reassign(
         reason: field(&pairs, "reason").unwrap_or("").to_owned(),
     };
     let n = request.refs.len();
-    match state
+    let done = state
         .certifications
         .reassign(web.principal(), cert_id, &request)
         .await
-    {
-        Ok(_) => redirect_with(
-            &back,
-            Flash::ok(format!(
+        .map(|_| {
+            format!(
                 "{n} {} reassigned to {who}.",
                 if n == 1 { "item" } else { "items" }
-            )),
-            web.tls,
-        ),
-        Err(ReviewError::Store(e)) => refusal(&web, ReviewError::Store(e)),
-        Err(e) => redirect_with(&back, Flash::error(e.to_string()), web.tls),
-    }
+            )
+        });
+    after(&web, &back, done)
 }
 
 async fn confirm_sign_off(
@@ -541,27 +521,17 @@ async fn sign_off(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let pairs = form_pairs(&body);
-    if let Some(r) = web.csrf_refusal(field(&pairs, "csrf")) {
-        return r;
-    }
-    let Ok(cert_id) = Id::parse(&id) else {
-        return error_page(
-            Some(&web),
-            StatusCode::NOT_FOUND,
-            "There is no such review.",
-        );
+    let (_, cert_id) = match posted(&web, &body, &id) {
+        Ok(p) => p,
+        Err(r) => return *r,
     };
     let back = format!("/reviews/{id}");
-    match state
+    let done = state
         .certifications
         .sign_off(web.principal(), cert_id)
         .await
-    {
-        Ok(_) => redirect_with(&back, Flash::ok("Signed off. Thank you."), web.tls),
-        Err(ReviewError::Store(e)) => refusal(&web, ReviewError::Store(e)),
-        Err(e) => redirect_with(&back, Flash::error(e.to_string()), web.tls),
-    }
+        .map(|_| "Signed off. Thank you.".to_owned());
+    after(&web, &back, done)
 }
 
 #[cfg(test)]
