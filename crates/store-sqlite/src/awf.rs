@@ -546,7 +546,7 @@ pub(crate) fn apply(c: &mut Connection, ch: &RowChange) -> Result<RowOutcome, St
         if phase == "ACTIVE" && open == 0 {
             crate::decisions::sign_certification(&tx, &cid, &campaign, ch.by, ch.now)?;
         } else if phase == "SIGNED" {
-            crate::campaigns::open_remediations(&tx, "id = ?1", &item, ch.now)?;
+            crate::closing::open_remediations(&tx, "id = ?1", &item, ch.now)?;
         }
     }
     tx.commit().map_err(db_err)?;
@@ -629,5 +629,5 @@ pub(crate) fn expire(
     note: Option<&str>,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
-    crate::campaigns::expire(c, id, note, now)
+    crate::closing::expire(c, id, note, now)
 }

@@ -197,7 +197,7 @@ pub(crate) fn sign_certification(
         params![cid, ts],
     )
     .map_err(db_err)?;
-    crate::campaigns::open_remediations(tx, "certification_id = ?1", cid, now)?;
+    crate::closing::open_remediations(tx, "certification_id = ?1", cid, now)?;
     let n = tx
         .execute(
             "UPDATE campaigns SET completed_certifications = (SELECT count(*) FROM certifications

@@ -7,6 +7,7 @@
 
 mod awf;
 mod campaigns;
+mod closing;
 mod decisions;
 mod generate;
 mod import;
@@ -384,7 +385,7 @@ impl Store for SqliteStore {
         decision: Decision,
         now: Timestamp,
     ) -> Result<Option<u64>, StoreError> {
-        self.write(move |c| campaigns::complete(c, id, decision, now))
+        self.write(move |c| closing::complete(c, id, decision, now))
             .await
     }
 
@@ -628,7 +629,7 @@ impl Store for SqliteStore {
     }
 
     async fn overdue_campaigns(&self, now: Timestamp, limit: u32) -> Result<Vec<Id>, StoreError> {
-        self.read(move |c| campaigns::overdue(c, now, limit)).await
+        self.read(move |c| closing::overdue(c, now, limit)).await
     }
 
     async fn expire_campaign(

@@ -194,7 +194,7 @@ pub(crate) fn reconcile(
 pub(crate) fn rescan(c: &mut Connection, campaign: Id, now: Timestamp) -> Result<u64, StoreError> {
     let tx = c.transaction().map_err(db_err)?;
     let k = campaign.to_string();
-    let opened = crate::campaigns::open_remediations(
+    let opened = crate::closing::open_remediations(
         &tx,
         "certification_id IN (SELECT id FROM certifications
             WHERE campaign_id = ?1 AND phase = 'SIGNED')",
