@@ -384,7 +384,7 @@ pub(crate) async fn apply(pool: &PgPool, ch: &RowChange) -> Result<RowOutcome, S
                 }
             }
             CertificationPhase::Signed => {
-                crate::campaigns::open_remediations(&mut tx, "ri.id = $1", &item, ch.now).await?;
+                crate::closing::open_remediations(&mut tx, "ri.id = $1", &item, ch.now).await?;
             }
             CertificationPhase::Staged => {}
         }

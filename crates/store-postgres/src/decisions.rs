@@ -218,7 +218,7 @@ pub(crate) async fn sign_certification(
     .execute(&mut *c)
     .await
     .map_err(db_err)?;
-    crate::campaigns::open_remediations(&mut *c, "certification_id = $1", cid, now).await?;
+    crate::closing::open_remediations(&mut *c, "certification_id = $1", cid, now).await?;
     sqlx::query(
         "UPDATE campaigns SET completed_certifications = (SELECT count(*) FROM certifications
             WHERE campaign_id = $1 AND phase = 'SIGNED'), modified_at = $2

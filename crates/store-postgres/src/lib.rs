@@ -5,6 +5,7 @@
 mod awf;
 mod awf_apply;
 mod campaigns;
+mod closing;
 mod copy;
 mod decisions;
 mod generate;
@@ -288,7 +289,7 @@ impl Store for PostgresStore {
         decision: Decision,
         now: Timestamp,
     ) -> Result<Option<u64>, StoreError> {
-        campaigns::complete(&self.pool, id, decision, now).await
+        closing::complete(&self.pool, id, decision, now).await
     }
 
     async fn delete_campaign(&self, id: Id) -> Result<(), StoreError> {
@@ -537,7 +538,7 @@ impl Store for PostgresStore {
     }
 
     async fn overdue_campaigns(&self, now: Timestamp, limit: u32) -> Result<Vec<Id>, StoreError> {
-        campaigns::overdue(&self.pool, now, limit).await
+        closing::overdue(&self.pool, now, limit).await
     }
 
     async fn expire_campaign(
@@ -546,7 +547,7 @@ impl Store for PostgresStore {
         reject_note: Option<&str>,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        campaigns::expire(&self.pool, id, reject_note, now).await
+        closing::expire(&self.pool, id, reject_note, now).await
     }
 
     async fn due_remediations(

@@ -201,7 +201,7 @@ pub(crate) async fn reconcile(
 pub(crate) async fn rescan(pool: &PgPool, campaign: Id, now: Timestamp) -> Result<u64, StoreError> {
     let mut tx = pool.begin().await.map_err(db_err)?;
     let k = campaign.to_string();
-    let opened = crate::campaigns::open_remediations(
+    let opened = crate::closing::open_remediations(
         &mut tx,
         "certification_id IN (SELECT id FROM certifications
             WHERE campaign_id = $1 AND phase = 'SIGNED')",
