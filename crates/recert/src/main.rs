@@ -3,6 +3,7 @@
 
 mod admin;
 mod config;
+mod config_web;
 mod data;
 mod healthcheck;
 mod serve;
