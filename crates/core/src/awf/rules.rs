@@ -223,6 +223,21 @@ mod tests {
     /// The grace-period table of the contract, every state against every role and field.
     #[test]
     fn the_grace_table_cell_by_cell() {
+        // The closed states come from an injected clock, one millisecond either side of the
+        // end of a seven-day grace period.
+        use recert_domain::{Clock, Duration, ManualClock, Timestamp};
+        let completed = Timestamp::parse("2026-03-01T10:00:00.000Z").unwrap();
+        let week = Duration::days(7);
+        let clock = ManualClock::new(completed.plus(week - Duration::milliseconds(1)));
+        let just_before = State::Closed {
+            in_grace: in_grace(Some(completed), clock.now(), week),
+        };
+        clock.advance(Duration::milliseconds(2));
+        let just_after = State::Closed {
+            in_grace: in_grace(Some(completed), clock.now(), week),
+        };
+        assert_eq!(just_before, State::Closed { in_grace: true });
+        assert_eq!(just_after, State::Closed { in_grace: false });
         let bodies: [(&str, Changes, RowDecision, bool); 6] = [
             ("notes", notes(), Rejected, true),
             ("REJECTED->FIXED", decide(Fixed), Rejected, true),
@@ -257,7 +272,7 @@ mod tests {
                 ],
             ),
             (
-                State::Closed { in_grace: true },
+                just_before,
                 [
                     ["ok", "ok", "ok", "403", "403"],
                     ["ok", "403", "ok", "403", "403"],
@@ -269,7 +284,7 @@ mod tests {
                 ],
             ),
             (
-                State::Closed { in_grace: false },
+                just_after,
                 [
                     ["400", "400", "400", "400", "403"],
                     ["400", "400", "400", "400", "403"],
