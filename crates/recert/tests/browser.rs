@@ -13,7 +13,7 @@ use std::collections::HashSet;
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use common::*;
 use serde_json::{Value, json};
@@ -64,47 +64,6 @@ fn set_password(database: &str, identity: &str, password: &str, roles: &[&str]) 
     writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
     let o = child.wait_with_output().unwrap();
     assert!(o.status.success(), "set-password failed: {}", stderr(&o));
-}
-
-async fn call(
-    http: &reqwest::Client,
-    base: &str,
-    token: &str,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut req = http
-        .request(method, format!("{base}{path}"))
-        .bearer_auth(token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
-
-async fn get(http: &reqwest::Client, base: &str, token: &str, path: &str) -> Value {
-    let (s, v) = call(http, base, token, reqwest::Method::GET, path, None).await;
-    assert_eq!(s, 200, "GET {path}: {v}");
-    v
-}
-
-async fn wait_status(http: &reqwest::Client, base: &str, token: &str, id: &str, status: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let k = get(http, base, token, &format!("/v3/campaigns/{id}")).await;
-        if k["status"] == status {
-            return;
-        }
-        assert_ne!(k["status"], "ERROR", "{k}");
-        assert!(
-            Instant::now() < deadline,
-            "campaign {id} never became {status}: {k}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 fn total(c: &Value) -> i64 {

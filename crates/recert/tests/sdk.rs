@@ -10,7 +10,6 @@ mod common;
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use common::*;
 use serde_json::{Value, json};
@@ -37,49 +36,6 @@ fn client(database: &str, role: &str, identity: Option<&str>) -> Clients {
     Clients {
         id: field(&out, "client_id:").to_owned(),
         secret: field(&out, "client_secret:").to_owned(),
-    }
-}
-
-async fn call(
-    http: &reqwest::Client,
-    base: &str,
-    token: &str,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut req = http
-        .request(method, format!("{base}{path}"))
-        .bearer_auth(token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
-
-async fn wait_status(http: &reqwest::Client, base: &str, token: &str, id: &str, status: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let (_, k) = call(
-            http,
-            base,
-            token,
-            reqwest::Method::GET,
-            &format!("/v3/campaigns/{id}"),
-            None,
-        )
-        .await;
-        if k["status"] == status {
-            return;
-        }
-        assert_ne!(k["status"], "ERROR", "{k}");
-        assert!(
-            Instant::now() < deadline,
-            "campaign {id} never became {status}: {k}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 

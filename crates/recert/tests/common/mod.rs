@@ -117,3 +117,47 @@ impl Drop for Server {
         let _ = self.child.kill();
     }
 }
+
+/// A call to a running server's API with a bearer token: its status and JSON body.
+pub async fn call(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let mut req = http
+        .request(method, format!("{base}{path}"))
+        .bearer_auth(token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+/// A GET that must answer 200: its body.
+pub async fn get(http: &reqwest::Client, base: &str, token: &str, path: &str) -> serde_json::Value {
+    let (s, v) = call(http, base, token, reqwest::Method::GET, path, None).await;
+    assert_eq!(s, 200, "GET {path}: {v}");
+    v
+}
+
+/// Polls a campaign until it reaches `status` (60 s at most; ERROR fails at once).
+pub async fn wait_status(http: &reqwest::Client, base: &str, token: &str, id: &str, status: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let k = get(http, base, token, &format!("/v3/campaigns/{id}")).await;
+        if k["status"] == status {
+            return;
+        }
+        assert_ne!(k["status"], "ERROR", "{k}");
+        assert!(
+            Instant::now() < deadline,
+            "campaign {id} never became {status}: {k}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
