@@ -213,24 +213,33 @@ fn param<'a>(q: &'a HashMap<String, String>, k: &str) -> Option<&'a str> {
     q.get(k).map(String::as_str)
 }
 
+/// A read's answer: `ok` renders it (given the configured user type), or the refusal.
+fn answer<T>(
+    state: &AppState,
+    caller: &VezaCaller,
+    result: Result<T, AwfError>,
+    ok: impl FnOnce(T, &str) -> Response,
+) -> Response {
+    match result {
+        Ok(v) => ok(v, &state.awf.settings().user_type),
+        Err(e) => refuse(state, caller.tracking, e),
+    }
+}
+
+/// A single object's envelope.
+fn value(v: Value) -> Response {
+    Json(json!({ "value": v })).into_response()
+}
+
 async fn workflows(
     State(state): State<AppState>,
     caller: VezaCaller,
     RawQuery(raw): RawQuery,
 ) -> Response {
     let q = query_map(raw.as_deref());
-    match state
-        .awf
-        .workflows(
-            &caller.principal,
-            param(&q, "page_size"),
-            param(&q, "page_token"),
-        )
-        .await
-    {
-        Ok(l) => envelope(l, workflow_json),
-        Err(e) => refuse(&state, caller.tracking, e),
-    }
+    let (size, token) = (param(&q, "page_size"), param(&q, "page_token"));
+    let result = state.awf.workflows(&caller.principal, size, token).await;
+    answer(&state, &caller, result, |l, _| envelope(l, workflow_json))
 }
 
 async fn certifications(
@@ -239,20 +248,15 @@ async fn certifications(
     RawQuery(raw): RawQuery,
 ) -> Response {
     let q = query_map(raw.as_deref());
-    let user_type = state.awf.settings().user_type.clone();
-    match state
+    let (size, token) = (param(&q, "page_size"), param(&q, "page_token"));
+    let workflow = param(&q, "workflow_id");
+    let result = state
         .awf
-        .certifications(
-            &caller.principal,
-            param(&q, "workflow_id"),
-            param(&q, "page_size"),
-            param(&q, "page_token"),
-        )
-        .await
-    {
-        Ok(l) => envelope(l, |c| certification_json(c, &user_type)),
-        Err(e) => refuse(&state, caller.tracking, e),
-    }
+        .certifications(&caller.principal, workflow, size, token)
+        .await;
+    answer(&state, &caller, result, |l, t| {
+        envelope(l, |c| certification_json(c, t))
+    })
 }
 
 async fn certification(
@@ -260,11 +264,10 @@ async fn certification(
     caller: VezaCaller,
     Path(id): Path<String>,
 ) -> Response {
-    match state.awf.certification(&caller.principal, &id).await {
-        Ok(c) => Json(json!({"value": certification_json(&c, &state.awf.settings().user_type)}))
-            .into_response(),
-        Err(e) => refuse(&state, caller.tracking, e),
-    }
+    let result = state.awf.certification(&caller.principal, &id).await;
+    answer(&state, &caller, result, |c, t| {
+        value(certification_json(&c, t))
+    })
 }
 
 async fn rows(
@@ -274,34 +277,24 @@ async fn rows(
     RawQuery(raw): RawQuery,
 ) -> Response {
     let q = query_map(raw.as_deref());
-    let user_type = state.awf.settings().user_type.clone();
-    match state
+    let (size, token) = (param(&q, "page_size"), param(&q, "page_token"));
+    let filter = param(&q, "filter");
+    let result = state
         .awf
-        .rows(
-            &caller.principal,
-            &id,
-            param(&q, "filter"),
-            param(&q, "page_size"),
-            param(&q, "page_token"),
-        )
-        .await
-    {
-        Ok(l) => envelope(l, |r| row_json(r, &user_type)),
-        Err(e) => refuse(&state, caller.tracking, e),
-    }
+        .rows(&caller.principal, &id, filter, size, token)
+        .await;
+    answer(&state, &caller, result, |l, t| {
+        envelope(l, |r| row_json(r, t))
+    })
 }
 
 async fn row(
     State(state): State<AppState>,
     caller: VezaCaller,
-    Path((id, result)): Path<(String, String)>,
+    Path((id, result_id)): Path<(String, String)>,
 ) -> Response {
-    match state.awf.row(&caller.principal, &id, &result).await {
-        Ok(r) => {
-            Json(json!({"value": row_json(&r, &state.awf.settings().user_type)})).into_response()
-        }
-        Err(e) => refuse(&state, caller.tracking, e),
-    }
+    let result = state.awf.row(&caller.principal, &id, &result_id).await;
+    answer(&state, &caller, result, |r, t| value(row_json(&r, t)))
 }
 
 async fn reviewer_infos(
@@ -311,20 +304,14 @@ async fn reviewer_infos(
     RawQuery(raw): RawQuery,
 ) -> Response {
     let q = query_map(raw.as_deref());
-    let user_type = state.awf.settings().user_type.clone();
-    match state
+    let (size, token) = (param(&q, "page_size"), param(&q, "page_token"));
+    let result = state
         .awf
-        .reviewer_infos(
-            &caller.principal,
-            &id,
-            param(&q, "page_size"),
-            param(&q, "page_token"),
-        )
-        .await
-    {
-        Ok(l) => envelope(l, |s| stats_json(s, &user_type)),
-        Err(e) => refuse(&state, caller.tracking, e),
-    }
+        .reviewer_infos(&caller.principal, &id, size, token)
+        .await;
+    answer(&state, &caller, result, |l, t| {
+        envelope(l, |s| stats_json(s, t))
+    })
 }
 
 async fn update(
