@@ -7,7 +7,7 @@ use sqlx::{AssertSqlSafe, PgPool, Row};
 use crate::db_err;
 
 /// (version, name, SQL). Never edit an applied migration: add a new one.
-const MIGRATIONS: &[(i64, &str, &str)] = &[
+pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (
         1,
         "0001_foundation",

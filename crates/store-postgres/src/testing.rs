@@ -75,6 +75,35 @@ impl TestDatabase {
         })
     }
 
+    /// Applies recert's migrations up to `version` only (recording them as `migrate` does), for
+    /// tests of what a later migration does to data of an earlier schema.
+    pub async fn migrate_to(&self, version: i64) {
+        let mut c = PgConnection::connect(&self.url).await.unwrap();
+        sqlx::raw_sql(
+            "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL,
+                applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+        )
+        .execute(&mut c)
+        .await
+        .unwrap();
+        for (v, name, sql) in crate::migrate::MIGRATIONS {
+            if *v > version {
+                break;
+            }
+            sqlx::raw_sql(AssertSqlSafe(*sql))
+                .execute(&mut c)
+                .await
+                .unwrap();
+            sqlx::query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)")
+                .bind(v)
+                .bind(*name)
+                .execute(&mut c)
+                .await
+                .unwrap();
+        }
+        c.close().await.unwrap();
+    }
+
     pub fn url(&self) -> &str {
         &self.url
     }

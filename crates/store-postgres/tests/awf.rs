@@ -437,35 +437,6 @@ async fn rows_signed_off_concurrently_complete_the_campaign_once() {
     store.close().await;
 }
 
-const SCHEMA_6: [(i64, &str, &str); 6] = [
-    (
-        1,
-        "0001_foundation",
-        include_str!("../migrations/0001_foundation.sql"),
-    ),
-    (
-        2,
-        "0002_signing_keys",
-        include_str!("../migrations/0002_signing_keys.sql"),
-    ),
-    (3, "0003_jobs", include_str!("../migrations/0003_jobs.sql")),
-    (
-        4,
-        "0004_campaigns",
-        include_str!("../migrations/0004_campaigns.sql"),
-    ),
-    (
-        5,
-        "0005_reviews",
-        include_str!("../migrations/0005_reviews.sql"),
-    ),
-    (
-        6,
-        "0006_item_keys",
-        include_str!("../migrations/0006_item_keys.sql"),
-    ),
-];
-
 /// A database of schema 6 holding reviews migrates: each campaign gets its first item, the
 /// items of SIGNED certifications are signed off, REVOKEs with completed remediation FIXED.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -474,26 +445,8 @@ async fn reviews_of_schema_6_become_rows() {
         return;
     };
     {
+        db.migrate_to(6).await;
         let mut c = PgConnection::connect(db.url()).await.unwrap();
-        sqlx::raw_sql(
-            "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL,
-                applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
-        )
-        .execute(&mut c)
-        .await
-        .unwrap();
-        for (version, name, sql) in SCHEMA_6 {
-            sqlx::raw_sql(AssertSqlSafe(sql))
-                .execute(&mut c)
-                .await
-                .unwrap();
-            sqlx::query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)")
-                .bind(version)
-                .bind(name)
-                .execute(&mut c)
-                .await
-                .unwrap();
-        }
         sqlx::raw_sql(ITEMS_BEFORE_KEYS)
             .execute(&mut c)
             .await
