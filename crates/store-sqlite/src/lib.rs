@@ -6,6 +6,7 @@
 //! SQLite allows at a time.
 
 mod awf;
+mod awf_apply;
 mod campaigns;
 mod closing;
 mod decisions;
@@ -16,6 +17,7 @@ mod migrate;
 mod params;
 mod pool;
 mod queries;
+mod reassign;
 mod remediation;
 mod reports;
 mod reviews;
@@ -577,7 +579,7 @@ impl Store for SqliteStore {
     ) -> Result<ReassignOutcome, StoreError> {
         let (refs, reason) = (refs.to_vec(), reason.to_owned());
         self.write(move |c| {
-            reviews::reassign_items(c, certification_id, &refs, to, &reason, by, now)
+            reassign::reassign_items(c, certification_id, &refs, to, &reason, by, now)
         })
         .await
     }
@@ -616,7 +618,7 @@ impl Store for SqliteStore {
         change: &recert_domain::awf::RowChange,
     ) -> Result<recert_domain::awf::RowOutcome, StoreError> {
         let ch = change.clone();
-        self.write(move |c| awf::apply(c, &ch)).await
+        self.write(move |c| awf_apply::apply(c, &ch)).await
     }
 
     async fn awf_reviewer_stats(
