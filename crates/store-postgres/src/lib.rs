@@ -308,7 +308,15 @@ impl Store for PostgresStore {
         reason: &str,
         now: Timestamp,
     ) -> Result<Vec<String>, StoreError> {
-        campaigns::reassign(&self.pool, campaign_id, certification_ids, to, reason, now).await
+        reassign::reassign_certifications(
+            &self.pool,
+            campaign_id,
+            certification_ids,
+            to,
+            reason,
+            now,
+        )
+        .await
     }
 
     async fn certification_task(&self, id: Id) -> Result<Option<CertificationTask>, StoreError> {

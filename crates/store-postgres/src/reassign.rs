@@ -11,9 +11,10 @@ use recert_domain::{Id, Timestamp};
 use recert_store::StoreError;
 use sqlx::{PgConnection, PgPool, Row};
 
-use crate::campaigns::parse;
+use crate::campaigns::{campaign_status, parse};
 use crate::queries::{opt_text, text};
 use crate::{db_err, ts};
+use recert_domain::awf::SYSTEM_ACTOR;
 
 /// The certification items move from, locked.
 struct Source {
@@ -380,4 +381,119 @@ pub(crate) async fn move_items(
         created,
         items: moved,
     })
+}
+
+/// Moves whole certifications of a campaign to another reviewer (the administrator's
+/// reassign); answers one message per certification it could not move.
+pub(crate) async fn reassign_certifications(
+    pool: &PgPool,
+    campaign_id: Id,
+    cert_ids: &[Id],
+    to: Id,
+    reason: &str,
+    now: Timestamp,
+) -> Result<Vec<String>, StoreError> {
+    let mut tx = pool.begin().await.map_err(db_err)?;
+    // The campaign row first, as sign-off, completion and item moves take it: certification
+    // rows are locked only under it, so none of them deadlocks with this.
+    campaign_status(&mut tx, campaign_id, true).await?;
+    let reviewer = sqlx::query(
+        "SELECT display_name, email FROM identities
+         WHERE id = $1 AND active AND removed_at IS NULL",
+    )
+    .bind(to.to_string())
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let Some(reviewer) = reviewer else {
+        return Ok(vec![format!(
+            "identity {to} is not an active identity and cannot review"
+        )]);
+    };
+    let name = text(&reviewer, "display_name")?;
+    let email = opt_text(&reviewer, "email")?;
+    let mut errors = Vec::new();
+    for cert in cert_ids {
+        let row =
+            sqlx::query("SELECT campaign_id, phase FROM certifications WHERE id = $1 FOR UPDATE")
+                .bind(cert.to_string())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        let Some(row) = row else {
+            errors.push(format!("certification {cert} does not exist"));
+            continue;
+        };
+        if text(&row, "campaign_id")? != campaign_id.to_string() {
+            errors.push(format!(
+                "certification {cert} is not in campaign {campaign_id}"
+            ));
+            continue;
+        }
+        if text(&row, "phase")? == CertificationPhase::Signed.as_str() {
+            errors.push(format!(
+                "certification {cert} is signed off and cannot move"
+            ));
+            continue;
+        }
+        let own: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM certification_subjects
+             WHERE certification_id = $1 AND subject_id = $2)",
+        )
+        .bind(cert.to_string())
+        .bind(to.to_string())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if own {
+            errors.push(format!(
+                "certification {cert} reviews {to}'s own access; nobody reviews themselves"
+            ));
+            continue;
+        }
+        // Each of its rows changes reviewer: logged here, as the items themselves do not
+        // change (their co-reviewers stay and are left out of the entry).
+        sqlx::query(
+            "INSERT INTO item_actions (item_id, campaign_id, at, actor, action, old_value,
+                new_value)
+             SELECT i.id, i.campaign_id, $5, $6, 'REVIEWERS',
+                jsonb_build_array(jsonb_build_object('id', c.reviewer_id,
+                    'email', c.reviewer_email, 'name', c.reviewer_name))::text,
+                jsonb_build_array(jsonb_build_object('id', $2::text, 'email', $4::text,
+                    'name', $3::text))::text
+             FROM review_items i JOIN certifications c ON c.id = i.certification_id
+             WHERE i.certification_id = $1 AND c.reviewer_id <> $2
+             ORDER BY i.id",
+        )
+        .bind(cert.to_string())
+        .bind(to.to_string())
+        .bind(&name)
+        .bind(&email)
+        .bind(ts(now))
+        .bind(SYSTEM_ACTOR)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        sqlx::query(
+            "UPDATE certifications SET
+                reassigned_from_id = id, reassigned_from_name = name,
+                reassigned_from_reviewer_id = reviewer_id,
+                reassigned_from_reviewer_name = reviewer_name,
+                reassigned_from_reviewer_email = reviewer_email,
+                reassignment_comment = $5,
+                reviewer_id = $2, reviewer_name = $3, reviewer_email = $4, modified_at = $6
+             WHERE id = $1",
+        )
+        .bind(cert.to_string())
+        .bind(to.to_string())
+        .bind(&name)
+        .bind(&email)
+        .bind(reason)
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    }
+    tx.commit().await.map_err(db_err)?;
+    Ok(errors)
 }

@@ -1,7 +1,7 @@
 //! Campaigns on SQLite: the campaign rows and the operations that move them through their life
 //! (generation is in `generate.rs`).
 
-use recert_domain::campaign::{CampaignStatus, CertificationPhase};
+use recert_domain::campaign::CampaignStatus;
 use recert_domain::review::{
     Alert, AlertLevel, Campaign, CampaignSettings, Certification, CertificationTask,
     CorrelatedStatus, RemediationItem, ReviewItem, TaskStatus, TaskType,
@@ -365,109 +365,6 @@ pub(crate) fn fail(
     )
     .map_err(db_err)?;
     tx.commit().map_err(db_err)
-}
-
-pub(crate) fn reassign(
-    c: &mut Connection,
-    campaign_id: Id,
-    cert_ids: &[Id],
-    to: Id,
-    reason: &str,
-    now: Timestamp,
-) -> Result<Vec<String>, StoreError> {
-    let tx = c.transaction().map_err(db_err)?;
-    let reviewer: Option<(String, Option<String>)> = tx
-        .query_row(
-            "SELECT display_name, email FROM identities
-             WHERE id = ?1 AND active = 1 AND removed_at IS NULL",
-            [to.to_string()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()
-        .map_err(db_err)?;
-    let Some((name, email)) = reviewer else {
-        return Ok(vec![format!(
-            "identity {to} is not an active identity and cannot review"
-        )]);
-    };
-    let mut errors = Vec::new();
-    for cert in cert_ids {
-        let row: Option<(String, String)> = tx
-            .query_row(
-                "SELECT campaign_id, phase FROM certifications WHERE id = ?1",
-                [cert.to_string()],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(db_err)?;
-        match row {
-            None => errors.push(format!("certification {cert} does not exist")),
-            Some((k, _)) if k != campaign_id.to_string() => errors.push(format!(
-                "certification {cert} is not in campaign {campaign_id}"
-            )),
-            Some((_, phase)) if phase == CertificationPhase::Signed.as_str() => errors.push(
-                format!("certification {cert} is signed off and cannot move"),
-            ),
-            Some(_) => {
-                let own: bool = tx
-                    .query_row(
-                        "SELECT EXISTS (SELECT 1 FROM certification_subjects
-                         WHERE certification_id = ?1 AND subject_id = ?2)",
-                        params![cert.to_string(), to.to_string()],
-                        |r| r.get(0),
-                    )
-                    .map_err(db_err)?;
-                if own {
-                    errors.push(format!(
-                        "certification {cert} reviews {to}'s own access; nobody reviews themselves"
-                    ));
-                    continue;
-                }
-                // The items stay in the certification; their owner changes.
-                tx.execute(
-                    "INSERT INTO item_actions (item_id, campaign_id, at, actor, action,
-                        old_value, new_value)
-                     SELECT i.id, i.campaign_id, ?3, ?4, 'REVIEWERS',
-                        json_array(json_object('id', c.reviewer_id, 'email', c.reviewer_email,
-                            'name', c.reviewer_name)),
-                        json_array(json_object('id', ?2, 'email', ?5, 'name', ?6))
-                     FROM review_items i JOIN certifications c ON c.id = i.certification_id
-                     WHERE i.certification_id = ?1
-                     ORDER BY i.id",
-                    params![
-                        cert.to_string(),
-                        to.to_string(),
-                        now.to_string(),
-                        recert_domain::awf::SYSTEM_ACTOR,
-                        email,
-                        name
-                    ],
-                )
-                .map_err(db_err)?;
-                tx.execute(
-                    "UPDATE certifications SET
-                        reassigned_from_id = id, reassigned_from_name = name,
-                        reassigned_from_reviewer_id = reviewer_id,
-                        reassigned_from_reviewer_name = reviewer_name,
-                        reassigned_from_reviewer_email = reviewer_email,
-                        reassignment_comment = ?5,
-                        reviewer_id = ?2, reviewer_name = ?3, reviewer_email = ?4, modified_at = ?6
-                     WHERE id = ?1",
-                    params![
-                        cert.to_string(),
-                        to.to_string(),
-                        name,
-                        email,
-                        reason,
-                        now.to_string()
-                    ],
-                )
-                .map_err(db_err)?;
-            }
-        }
-    }
-    tx.commit().map_err(db_err)?;
-    Ok(errors)
 }
 
 pub(crate) fn task_from_row(r: &Row<'_>) -> rusqlite::Result<CertificationTask> {

@@ -409,8 +409,10 @@ impl Store for SqliteStore {
         now: Timestamp,
     ) -> Result<Vec<String>, StoreError> {
         let (ids, reason) = (certification_ids.to_vec(), reason.to_owned());
-        self.write(move |c| campaigns::reassign(c, campaign_id, &ids, to, &reason, now))
-            .await
+        self.write(move |c| {
+            reassign::reassign_certifications(c, campaign_id, &ids, to, &reason, now)
+        })
+        .await
     }
 
     async fn certification_task(&self, id: Id) -> Result<Option<CertificationTask>, StoreError> {
