@@ -4,6 +4,7 @@
 
 mod awf;
 mod awf_apply;
+mod batch;
 mod campaigns;
 mod closing;
 mod copy;
@@ -63,6 +64,9 @@ impl Default for PostgresOptions {
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    /// The reads every request makes (its API client, the certification it names), batched.
+    clients: batch::PointReads<ApiClient>,
+    certifications: batch::PointReads<Certification>,
 }
 
 pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
@@ -95,7 +99,14 @@ impl PostgresStore {
             .connect_with(connect)
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;
-        Ok(PostgresStore { pool })
+        // Two batched reads at a time per kind: a second server process busy while the first
+        // answers, and still many requests per query under load.
+        let in_flight = 2;
+        Ok(PostgresStore {
+            clients: queries::api_client_reads(&pool, in_flight),
+            certifications: reviews::certification_reads(&pool, in_flight),
+            pool,
+        })
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -162,7 +173,7 @@ impl Store for PostgresStore {
     }
 
     async fn api_client(&self, id: Id) -> Result<Option<ApiClient>, StoreError> {
-        queries::api_client(&self.pool, id).await
+        self.clients.get(id.to_string()).await
     }
 
     async fn api_clients(&self) -> Result<Vec<ApiClient>, StoreError> {
@@ -420,7 +431,7 @@ impl Store for PostgresStore {
     }
 
     async fn certification(&self, id: Id) -> Result<Option<Certification>, StoreError> {
-        reviews::certification(&self.pool, id).await
+        self.certifications.get(id.to_string()).await
     }
 
     async fn access_review_items(

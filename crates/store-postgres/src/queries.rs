@@ -11,6 +11,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, PgPool, Row};
 use time::OffsetDateTime;
 
+use crate::batch::PointReads;
 use crate::{db_err, ts};
 
 fn corrupt(table: &'static str, e: impl std::fmt::Display) -> StoreError {
@@ -213,14 +214,14 @@ fn client_from_row(r: &PgRow) -> Result<ApiClient, StoreError> {
     })
 }
 
-pub(crate) async fn api_client(pool: &PgPool, want: Id) -> Result<Option<ApiClient>, StoreError> {
-    let sql = format!("SELECT {CLIENT_COLUMNS} FROM api_clients WHERE id = $1");
-    let row = sqlx::query(AssertSqlSafe(sql))
-        .bind(want.to_string())
-        .fetch_optional(pool)
-        .await
-        .map_err(db_err)?;
-    row.as_ref().map(client_from_row).transpose()
+/// API clients by id, read in batches (the client of every authenticated request).
+pub(crate) fn api_client_reads(pool: &PgPool, max_in_flight: usize) -> PointReads<ApiClient> {
+    PointReads::new(
+        pool.clone(),
+        format!("SELECT {CLIENT_COLUMNS} FROM api_clients WHERE id = ANY($1)"),
+        client_from_row,
+        max_in_flight,
+    )
 }
 
 pub(crate) async fn api_clients(pool: &PgPool) -> Result<Vec<ApiClient>, StoreError> {

@@ -15,8 +15,9 @@ use recert_store::certifications::{
 };
 use recert_store::{ListQuery, Page, StoreError};
 use sqlx::postgres::PgRow;
-use sqlx::{AssertSqlSafe, PgPool, Row};
+use sqlx::{PgPool, Row};
 
+use crate::batch::PointReads;
 use crate::campaigns::{TASK_COLUMNS, insert_task, int, parse, task_from_row};
 use crate::db_err;
 use crate::queries::{
@@ -98,18 +99,18 @@ pub(crate) async fn certifications(
     crate::queries::page_in(pool, &l, &base, q).await
 }
 
-pub(crate) async fn certification(
+/// Certifications by id, read in batches (the answer of get-certification and of every
+/// decision).
+pub(crate) fn certification_reads(
     pool: &PgPool,
-    cert: Id,
-) -> Result<Option<Certification>, StoreError> {
-    let row = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {CERTIFICATION_COLUMNS} FROM {CERTIFICATION_FROM} WHERE c.id = $1"
-    )))
-    .bind(cert.to_string())
-    .fetch_optional(pool)
-    .await
-    .map_err(db_err)?;
-    row.as_ref().map(certification_from_row).transpose()
+    max_in_flight: usize,
+) -> PointReads<Certification> {
+    PointReads::new(
+        pool.clone(),
+        format!("SELECT {CERTIFICATION_COLUMNS} FROM {CERTIFICATION_FROM} WHERE c.id = ANY($1)"),
+        certification_from_row,
+        max_in_flight,
+    )
 }
 
 /// A review item with its summary and snapshots, over [`ITEM_FROM`] (`i`, `s`, `a`).

@@ -1,7 +1,7 @@
 use recert_domain::Id;
 
 /// What can go wrong in a store. Kept small: the core decides what each means to a user.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// The database could not be reached or refused the connection.
     #[error("database unavailable: {0}")]
