@@ -160,9 +160,25 @@ pub async fn campaign_manager_generation<S: Store + Clone>(store: &S) {
             "no self-review"
         );
     }
-    // Ids ascend with the items, 32 hex.
+    // Ids ascend with the items, 32 hex: one prefix, then consecutive numbers given in
+    // (subject, access type, access) order.
     let items = w.store.certification_items(certs[1].id).await.unwrap();
     assert!(items.windows(2).all(|p| p[0].id < p[1].id));
+    let numbers: Vec<u64> = items
+        .iter()
+        .map(|i| u64::from_str_radix(&i.id.to_string()[16..], 16).unwrap())
+        .collect();
+    assert!(numbers.windows(2).all(|p| p[1] == p[0] + 1), "{numbers:?}");
+    let keys: Vec<(String, String, String)> = items
+        .iter()
+        .map(|i| {
+            let (s, a) = (i.subject_id.to_string(), i.access_id.to_string());
+            (s, i.access_type.clone(), a)
+        })
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted, "items numbered in (subject, access) order");
 }
 
 pub async fn campaign_self_review_goes_up<S: Store + Clone>(store: &S) {

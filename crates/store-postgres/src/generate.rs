@@ -1,7 +1,9 @@
-//! Campaign generation on PostgreSQL: the same shape as on SQLite. The scope's grants, each
-//! with its reviewer resolved, are numbered in (reviewer, person, access) order into a
-//! temporary table; summaries and certifications are grouped from it; the items are copied from
-//! it in that order. One transaction; temporary tables dropped at commit; sorts and hashes get
+//! Campaign generation on PostgreSQL. The scope's grants are counted per (subject, candidate
+//! reviewer) pair, and each pair's reviewer resolved once; summaries (with the number of their
+//! first item, a running count in (reviewer, subject) order) and certifications are grouped from
+//! those pairs; then the scope is read once more and each grant inserted as an item under its
+//! pair's summary, numbered within it in access order. No per-grant temporary table is written
+//! or sorted whole. One transaction; temporary tables dropped at commit; sorts and hashes get
 //! `work_mem` for the transaction only.
 
 use recert_domain::Id;
@@ -96,12 +98,14 @@ async fn exec_args(c: &mut PgConnection, sql: String, args: Vec<Arg>) -> Result<
 }
 
 /// The scope as a SELECT of (subject_id, access_type, access_id, account_id, assignment_id,
-/// first_seen, candidate), its parameters numbered from $2 ($1 is the fallback reviewer).
-fn candidates(scope: &Scope) -> Result<(String, Vec<Arg>), StoreError> {
+/// first_seen, candidate), its parameters numbered from `$first` (the statement it goes into
+/// binds `$1` .. `$first - 1` itself, before these).
+fn candidates(scope: &Scope, first: usize) -> Result<(String, Vec<Arg>), StoreError> {
     let mut args: Vec<Arg> = Vec::new();
+    let before = first - 1;
     let p = |args: &mut Vec<Arg>, v: Arg| {
         args.push(v);
-        format!("${}", args.len() + 1)
+        format!("${}", args.len() + before)
     };
     let sql = match scope {
         Scope::Manager => "SELECT a.identity_id AS subject_id, a.access_type, a.access_id,
@@ -160,7 +164,7 @@ fn candidates(scope: &Scope) -> Result<(String, Vec<Arg>), StoreError> {
             }
             if let Some(f) = query {
                 let (sql, values) =
-                    render(f, &identity_column, Placeholder::Dollar, args.len() + 2)
+                    render(f, &identity_column, Placeholder::Dollar, args.len() + first)
                         .map_err(filter_err)?;
                 args.extend(values.into_iter().map(Arg::Sql));
                 conds.push(sql);
@@ -203,8 +207,9 @@ fn candidates(scope: &Scope) -> Result<(String, Vec<Arg>), StoreError> {
                 conds.push(format!("r.id = ANY({x})"));
             }
             if let Some(f) = query {
-                let (sql, values) = render(f, &role_column, Placeholder::Dollar, args.len() + 2)
-                    .map_err(filter_err)?;
+                let (sql, values) =
+                    render(f, &role_column, Placeholder::Dollar, args.len() + first)
+                        .map_err(filter_err)?;
                 args.extend(values.into_iter().map(Arg::Sql));
                 conds.push(sql);
             }
@@ -283,43 +288,40 @@ pub(crate) async fn generate(
         .map_err(db_err)?,
         None => None,
     };
-    let (scope_sql, mut args) = candidates(&g.scope)?;
+    // The reviewer depends on the subject and the scope's candidate only, so it is resolved
+    // once per such pair (about one per person), not per grant: the grants are only counted.
+    let (scope_sql, mut args) = candidates(&g.scope, 2)?;
     args.insert(0, Arg::Opt(fallback));
     exec_args(
         &mut tx,
         format!(
-            "CREATE TEMP TABLE gen_items ON COMMIT DROP AS
-             SELECT row_number() OVER (ORDER BY reviewer_id COLLATE \"C\",
-                        subject_id COLLATE \"C\", access_type COLLATE \"C\",
-                        access_id COLLATE \"C\", account_id COLLATE \"C\") AS seq, x.*
+            "CREATE TEMP TABLE gen_pairs ON COMMIT DROP AS
+             SELECT coalesce(CASE
+                    WHEN r.id IS NOT NULL AND r.id <> p.subject_id THEN r.id
+                    WHEN r.id = p.subject_id AND m.id IS NOT NULL THEN m.id
+                    WHEN $1::text IS NOT NULL AND $1::text <> p.subject_id THEN $1::text
+                END, '') AS reviewer_id,
+                p.subject_id, p.cand, p.items,
+                CASE WHEN r.id = p.subject_id THEN r.id END AS rerouted_from
              FROM (
-                SELECT coalesce(CASE
-                        WHEN r.id IS NOT NULL AND r.id <> c.subject_id THEN r.id
-                        WHEN r.id = c.subject_id AND m.id IS NOT NULL THEN m.id
-                        WHEN $1::text IS NOT NULL AND $1::text <> c.subject_id THEN $1::text
-                    END, '') AS reviewer_id,
-                    c.subject_id, c.access_type, c.access_id, c.account_id, c.assignment_id,
-                    c.first_seen, CASE WHEN r.id = c.subject_id THEN r.id END AS rerouted_from,
-                    acct.name AS account_name, acct.native_identity AS account_native_identity,
-                    acct.source_id AS account_source_id, acct.disabled AS account_disabled,
-                    acct.locked AS account_locked
-                FROM ({scope_sql}) c
-                LEFT JOIN accounts acct ON acct.id = c.account_id
-                LEFT JOIN identities r ON r.id = c.candidate AND r.active AND r.removed_at IS NULL
-                LEFT JOIN identities m ON r.id = c.subject_id AND m.id = r.manager_id
-                    AND m.active AND m.removed_at IS NULL
-             ) x"
+                SELECT c.subject_id, coalesce(c.candidate, '') AS cand, count(*) AS items
+                FROM ({scope_sql}) c GROUP BY 1, 2
+             ) p
+             LEFT JOIN identities r ON r.id = nullif(p.cand, '') AND r.active
+                AND r.removed_at IS NULL
+             LEFT JOIN identities m ON r.id = p.subject_id AND m.id = r.manager_id
+                AND m.active AND m.removed_at IS NULL"
         ),
         args,
     )
     .await?;
     // The planner knows nothing of a new temporary table; a sample is enough.
-    exec(&mut tx, "ANALYZE gen_items").await?;
+    exec(&mut tx, "ANALYZE gen_pairs").await?;
     let mut report = GenerationReport::default();
     let (subjects, lost): (i64, i64) = sqlx::query_as(
         "SELECT count(DISTINCT subject_id) FILTER (WHERE rerouted_from IS NULL),
-            count(*) FILTER (WHERE rerouted_from IS NOT NULL)
-         FROM gen_items WHERE reviewer_id = ''",
+            coalesce(sum(items) FILTER (WHERE rerouted_from IS NOT NULL), 0)::bigint
+         FROM gen_pairs WHERE reviewer_id = ''",
     )
     .fetch_one(&mut *tx)
     .await
@@ -327,7 +329,7 @@ pub(crate) async fn generate(
     report.unreviewed_subjects = subjects as u64;
     report.unassigned_items = lost as u64;
     let rows = sqlx::query(
-        "SELECT DISTINCT rerouted_from, reviewer_id FROM gen_items
+        "SELECT DISTINCT rerouted_from, reviewer_id FROM gen_pairs
          WHERE rerouted_from IS NOT NULL AND reviewer_id <> '' ORDER BY 1, 2",
     )
     .fetch_all(&mut *tx)
@@ -337,37 +339,48 @@ pub(crate) async fn generate(
         .iter()
         .map(|r| {
             Ok((
-                id(r, "rerouted_from", "gen_items")?,
-                id(r, "reviewer_id", "gen_items")?,
+                id(r, "rerouted_from", "gen_pairs")?,
+                id(r, "reviewer_id", "gen_pairs")?,
             ))
         })
         .collect::<Result<_, StoreError>>()?;
 
+    // Items are numbered in (reviewer, subject, access type, access, account) order: a
+    // summary's first number is the running count of the items before it (those nobody reviews
+    // first, under the empty reviewer), its items follow in access order.
     let (cert_prefix, summary_prefix, item_prefix) = (id_prefix(), id_prefix(), id_prefix());
     exec_args(
         &mut tx,
         "CREATE TEMP TABLE gen_subjects ON COMMIT DROP AS
          WITH s AS (
-            SELECT reviewer_id, subject_id, count(*) AS items, min(seq) AS first_seq
-            FROM gen_items WHERE reviewer_id <> '' GROUP BY reviewer_id, subject_id),
-         n AS (
-            SELECT reviewer_id, row_number() OVER (ORDER BY reviewer_id) AS n
-            FROM (SELECT DISTINCT reviewer_id FROM s) d)
-         SELECT s.reviewer_id, s.subject_id, s.items,
-            $1 || lpad(to_hex(n.n), 16, '0') AS cert_id,
-            $2 || lpad(to_hex(s.first_seq), 16, '0') AS summary_id,
-            coalesce((SELECT display_name FROM identities WHERE id = s.subject_id),
-                     (SELECT name FROM roles WHERE id = s.subject_id),
-                     (SELECT name FROM accounts WHERE id = s.subject_id), '') AS name
-         FROM s JOIN n USING (reviewer_id)"
+            SELECT reviewer_id, subject_id, sum(items)::bigint AS items
+            FROM gen_pairs GROUP BY reviewer_id, subject_id),
+         q AS (
+            SELECT reviewer_id, subject_id, items,
+                (sum(items) OVER (ORDER BY reviewer_id COLLATE \"C\", subject_id COLLATE \"C\"))
+                    ::bigint - items + 1 AS first_seq
+            FROM s)
+         SELECT reviewer_id, subject_id, items, first_seq,
+            $1 || lpad(to_hex(dense_rank() OVER (ORDER BY reviewer_id)), 16, '0') AS cert_id,
+            $2 || lpad(to_hex(first_seq), 16, '0') AS summary_id,
+            coalesce((SELECT display_name FROM identities WHERE id = q.subject_id),
+                     (SELECT name FROM roles WHERE id = q.subject_id),
+                     (SELECT name FROM accounts WHERE id = q.subject_id), '') AS name
+         FROM q WHERE reviewer_id <> ''"
             .into(),
         vec![Arg::Text(cert_prefix), Arg::Text(summary_prefix)],
     )
     .await?;
+    // Each grant finds its summary by one text key of (subject, candidate): the planner
+    // estimates that join right, where two columns made it guess a handful of rows.
     exec(
         &mut tx,
-        "CREATE UNIQUE INDEX ON gen_subjects (reviewer_id, subject_id);
-         ANALYZE gen_subjects;
+        "ANALYZE gen_subjects;
+         CREATE TEMP TABLE gen_map ON COMMIT DROP AS
+            SELECT p.subject_id || '/' || p.cand AS pair, s.first_seq, s.cert_id, s.summary_id,
+                s.name
+            FROM gen_pairs p JOIN gen_subjects s USING (reviewer_id, subject_id);
+         ANALYZE gen_map;
          CREATE TEMP TABLE gen_certs ON COMMIT DROP AS
             SELECT reviewer_id, cert_id, sum(items) AS items, count(*) AS subjects
             FROM gen_subjects GROUP BY reviewer_id, cert_id;",
@@ -395,32 +408,47 @@ pub(crate) async fn generate(
     )
     .await?;
     // The snapshot first: the items copy their access's name and source from it.
-    snapshot(&mut tx, &cid).await?;
+    snapshot(&mut tx, &cid, &g.scope).await?;
 
-    // Each item carries the names it is filtered and sorted by (its access's, or its
-    // account's, the source's, the summary's), joined from the small tables of the campaign's
-    // access and summaries.
-    report.items = sqlx::query(
-        "INSERT INTO review_items (id, certification_id, campaign_id, summary_id, subject_id,
-            access_type, access_id, account_id, assignment_id, account_name,
-            account_native_identity, account_source_id, account_disabled, account_locked,
-            new_access, access_name, source_name, subject_name)
-         SELECT $1 || lpad(to_hex(g.seq), 16, '0'), s.cert_id, $2, s.summary_id, g.subject_id,
-            g.access_type, g.access_id, g.account_id, g.assignment_id, g.account_name,
-            g.account_native_identity, g.account_source_id, g.account_disabled, g.account_locked,
-            coalesce($3::timestamptz IS NOT NULL AND g.first_seen > $3::timestamptz, FALSE),
-            coalesce(n.name, g.account_name), n.source_name, s.name
-         FROM gen_items g
-         JOIN gen_subjects s ON s.reviewer_id = g.reviewer_id AND s.subject_id = g.subject_id
-         LEFT JOIN gen_names n ON n.access_type = g.access_type AND n.access_id = g.access_id",
+    // The scope is read again, each grant with its summary, number and account: each item
+    // carries the names it is filtered and sorted by (its access's, or its account's, the
+    // source's, the summary's). Grants of pairs nobody reviews find no summary.
+    let (scope_sql, scope_args) = candidates(&g.scope, 4)?;
+    let mut args = vec![
+        Arg::Text(item_prefix.clone()),
+        Arg::Text(cid.clone()),
+        Arg::Opt(g.new_access_since.map(|t| t.to_string())),
+    ];
+    args.extend(scope_args);
+    report.items = exec_args(
+        &mut tx,
+        format!(
+            "INSERT INTO review_items (id, certification_id, campaign_id, summary_id, subject_id,
+                access_type, access_id, account_id, assignment_id, account_name,
+                account_native_identity, account_source_id, account_disabled, account_locked,
+                new_access, access_name, source_name, subject_name)
+             SELECT $1 || lpad(to_hex(w.first_seq + w.k - 1), 16, '0'), w.cert_id, $2,
+                w.summary_id, w.subject_id, w.access_type, w.access_id, w.account_id,
+                w.assignment_id, acct.name, acct.native_identity, acct.source_id, acct.disabled,
+                acct.locked,
+                coalesce($3::timestamptz IS NOT NULL AND w.first_seen > $3::timestamptz, FALSE),
+                coalesce(n.name, acct.name), n.source_name, w.name
+             FROM (
+                SELECT c.subject_id, c.access_type, c.access_id, c.account_id, c.assignment_id,
+                    c.first_seen, m.first_seq, m.cert_id, m.summary_id, m.name,
+                    row_number() OVER (PARTITION BY m.first_seq ORDER BY
+                        c.access_type COLLATE \"C\", c.access_id COLLATE \"C\",
+                        c.account_id COLLATE \"C\") AS k
+                FROM ({scope_sql}) c
+                JOIN gen_map m ON m.pair = c.subject_id || '/' || coalesce(c.candidate, '')
+             ) w
+             LEFT JOIN accounts acct ON acct.id = w.account_id
+             LEFT JOIN gen_names n ON n.access_type = w.access_type
+                AND n.access_id = w.access_id"
+        ),
+        args,
     )
-    .bind(&item_prefix)
-    .bind(&cid)
-    .bind(g.new_access_since.map(ts))
-    .execute(&mut *tx)
-    .await
-    .map_err(db_err)?
-    .rows_affected();
+    .await?;
 
     let alerts_text: String =
         sqlx::query_scalar("SELECT alerts::text FROM campaigns WHERE id = $1")
@@ -476,14 +504,31 @@ pub(crate) async fn generate(
 }
 
 /// Copies what the items refer to into the campaign's snapshot tables.
-async fn snapshot(c: &mut PgConnection, cid: &str) -> Result<(), StoreError> {
+async fn snapshot(c: &mut PgConnection, cid: &str, scope: &Scope) -> Result<(), StoreError> {
+    // The access of every grant someone reviews (the few pairs nobody reviews left out).
+    let (scope_sql, args) = candidates(scope, 1)?;
     exec(
         c,
         "CREATE TEMP TABLE gen_access (access_type TEXT NOT NULL, access_id TEXT NOT NULL,
-            PRIMARY KEY (access_type, access_id)) ON COMMIT DROP;
-         INSERT INTO gen_access SELECT DISTINCT access_type, access_id FROM gen_items
-            WHERE access_type <> 'ACCOUNT' AND reviewer_id <> '' ON CONFLICT DO NOTHING;
-         INSERT INTO gen_access SELECT 'ROLE', subject_id FROM gen_subjects
+            PRIMARY KEY (access_type, access_id)) ON COMMIT DROP",
+    )
+    .await?;
+    exec_args(
+        c,
+        format!(
+            "INSERT INTO gen_access SELECT DISTINCT c.access_type, c.access_id
+             FROM ({scope_sql}) c
+             WHERE c.access_type <> 'ACCOUNT' AND NOT EXISTS (
+                SELECT 1 FROM gen_pairs u WHERE u.reviewer_id = ''
+                    AND u.subject_id = c.subject_id AND u.cand = coalesce(c.candidate, ''))
+             ON CONFLICT DO NOTHING"
+        ),
+        args,
+    )
+    .await?;
+    exec(
+        c,
+        "INSERT INTO gen_access SELECT 'ROLE', subject_id FROM gen_subjects
             WHERE subject_id IN (SELECT id FROM roles) ON CONFLICT DO NOTHING;
          INSERT INTO gen_access SELECT DISTINCT 'ACCESS_PROFILE', x.access_profile_id
             FROM role_access_profiles x
