@@ -19,6 +19,7 @@ mod reassign;
 mod remediation;
 mod reports;
 mod reviews;
+mod scope_sql;
 mod state;
 mod templates;
 pub mod testing;
