@@ -51,10 +51,15 @@ pub(crate) async fn generate(
     g: &Generation,
 ) -> Result<Option<GenerationReport>, StoreError> {
     let mut tx = pool.begin().await.map_err(db_err)?;
+    // The scope is read three times (pairs, the access snapshot, the items): one snapshot for
+    // all of them, or an import committing in between would make them disagree.
+    exec(&mut tx, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").await?;
     // Locks the campaign row: a second worker generating the same campaign waits, then finds
-    // it STAGED and leaves it alone.
-    if campaign_status(&mut tx, g.campaign_id).await? != Some(CampaignStatus::Pending) {
-        return Ok(None);
+    // it changed since its snapshot (a serialization failure) or STAGED, and leaves it alone.
+    match campaign_status(&mut tx, g.campaign_id).await {
+        Ok(Some(CampaignStatus::Pending)) => {}
+        Ok(_) | Err(StoreError::Conflict(_)) => return Ok(None),
+        Err(e) => return Err(e),
     }
     let cid = g.campaign_id.to_string();
     // One sort at a time with room to work in memory: parallel workers would each take

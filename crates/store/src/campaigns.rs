@@ -31,7 +31,10 @@ pub fn id_prefix() -> String {
     let b = *Id::generate().as_bytes();
     let mut bytes = [0u8; 16];
     bytes[..6].copy_from_slice(&b[..6]);
-    bytes[6..8].copy_from_slice(&b[8..10]);
+    // The last bytes of a UUIDv7: random in every call. The bytes right after the timestamp
+    // hold the generator's counter, the same for two calls in one millisecond, which gave a
+    // generation's certification, summary and item ids one prefix.
+    bytes[6..8].copy_from_slice(&b[14..16]);
     Id::from_bytes(bytes).to_string()[..16].to_owned()
 }
 
@@ -146,4 +149,15 @@ pub fn generation_alerts(r: &GenerationReport, has_fallback: bool) -> Vec<Alert>
         });
     }
     out
+}
+
+#[cfg(test)]
+mod prefix_tests {
+    #[test]
+    fn prefixes_made_in_one_millisecond_differ() {
+        let p: Vec<String> = (0..11).map(|_| super::id_prefix()).collect();
+        assert!(p.iter().all(|x| x.len() == 16));
+        let differing = p.windows(2).filter(|w| w[0] != w[1]).count();
+        assert!(differing >= 5, "{p:?}");
+    }
 }
