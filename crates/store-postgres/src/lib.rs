@@ -100,9 +100,10 @@ impl PostgresStore {
             .connect_with(connect)
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;
-        // Two batched reads at a time per kind: a second server process busy while the first
-        // answers, and still many requests per query under load.
-        let in_flight = 2;
+        // One batched read at a time per kind: the most requests per query, which on two cores
+        // beat keeping a second server process busy (0.150 against 0.136 of the bare handler;
+        // docs/BENCHMARKS.md).
+        let in_flight = 1;
         Ok(PostgresStore {
             clients: queries::api_client_reads(&pool, in_flight),
             certifications: reviews::certification_reads(&pool, in_flight),
