@@ -122,6 +122,11 @@ pub(crate) async fn open_store(cfg: &Config) -> Result<Arc<dyn Store>> {
     Ok(store)
 }
 
+/// mimalloc: the request path allocates many small, short-lived buffers from several threads,
+/// where glibc's allocator spent a tenth of the server's CPU (docs/BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
