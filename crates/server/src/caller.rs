@@ -7,7 +7,7 @@ use axum::http::header;
 use axum::http::request::Parts;
 use axum::response::Response;
 use recert_core::auth::ratelimit::Dialect;
-use recert_core::auth::{AuthError, Principal};
+use recert_core::auth::{AuthError, Principal, TokenClient};
 
 use crate::{AppState, TrackingId, error};
 
@@ -44,7 +44,27 @@ pub(crate) fn tracking(parts: &Parts) -> TrackingId {
         .unwrap_or(TrackingId(recert_domain::Id::generate()))
 }
 
-impl FromRequestParts<AppState> for SailPointCaller {
+/// A SailPoint-dialect caller whose token is verified and within its client's rate limit, but
+/// whose client is not read yet: for a handler that reads the client together with what it
+/// needs (see `Certifications::get_for_token`) and refuses with [`sailpoint_refusal`].
+#[derive(Debug, Clone, Copy)]
+pub struct SailPointBearer {
+    pub client: TokenClient,
+    pub tracking: TrackingId,
+}
+
+/// The answer to a SailPoint-dialect caller that did not authenticate.
+pub(crate) fn sailpoint_refusal(tracking: TrackingId, e: AuthError) -> Response {
+    match e {
+        AuthError::Store(e) => error::sailpoint_internal(tracking, &e),
+        e => {
+            tracing::info!(tracking_id = %tracking.0, reason = %e, "bearer token refused");
+            error::sailpoint_unauthorized(&format!("Invalid token: {e}"))
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for SailPointBearer {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
@@ -54,22 +74,32 @@ impl FromRequestParts<AppState> for SailPointCaller {
                 "Unauthorized: a bearer token is required",
             ));
         };
-        let principal = match state.auth.authenticate(token).await {
-            Ok(p) => p,
-            Err(AuthError::Store(e)) => return Err(error::sailpoint_internal(tracking, &e)),
-            Err(e) => {
-                tracing::info!(tracking_id = %tracking.0, reason = %e, "bearer token refused");
-                return Err(error::sailpoint_unauthorized(&format!(
-                    "Invalid token: {e}"
-                )));
-            }
-        };
+        let client = state
+            .auth
+            .verify_token(token)
+            .await
+            .map_err(|e| sailpoint_refusal(tracking, e))?;
+        // The limit is kept per client id, which the verified token already names.
         if let Some(limiter) = &state.limiter
-            && let Err(wait) =
-                limiter.check(principal.client_id, Dialect::SailPoint, state.clock.now())
+            && let Err(wait) = limiter.check(client.id(), Dialect::SailPoint, state.clock.now())
         {
             return Err(error::rate_limited(wait.0));
         }
+        Ok(SailPointBearer { client, tracking })
+    }
+}
+
+impl FromRequestParts<AppState> for SailPointCaller {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let SailPointBearer { client, tracking } =
+            SailPointBearer::from_request_parts(parts, state).await?;
+        let principal = state
+            .auth
+            .principal(client)
+            .await
+            .map_err(|e| sailpoint_refusal(tracking, e))?;
         Ok(SailPointCaller {
             principal,
             tracking,

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use recert_core::certifications::{
     AccessSelection, DecisionRequest, PERMISSION_FIELDS, ReassignRequest, ReviewError,
-    check_permission_filter, reassign_kind,
+    TokenGetError, check_permission_filter, reassign_kind,
 };
 use recert_domain::Id;
 use recert_domain::certification::ReassignRef;
@@ -23,9 +23,10 @@ use recert_domain::{Timestamp, campaign::Decision};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::caller::sailpoint_refusal;
 use crate::campaigns::task_json;
 use crate::wire::{Reject, bad_request, json_body, list_query, list_response, path_id, query_map};
-use crate::{AppState, SailPointCaller, TrackingId, error, review_json};
+use crate::{AppState, SailPointBearer, SailPointCaller, TrackingId, error, review_json};
 
 /// The certification routes, relative to `/v3/certifications` or `/certifications/v1`.
 pub(crate) fn routes() -> Router<AppState> {
@@ -139,18 +140,23 @@ async fn list(
     Ok(list_response(Value::Array(body), page.total))
 }
 
+/// The one route read far more often than any other (a reviewer's page polls it): its client
+/// and certification are read together.
 async fn get_one(
     State(s): State<AppState>,
-    caller: SailPointCaller,
+    caller: SailPointBearer,
     Path(id): Path<String>,
 ) -> Result<Response, Reject> {
     let t = caller.tracking;
     let id = path_id(t, &id, "certification id")?;
-    let c = s
+    let (_, c) = s
         .certifications
-        .get(&caller.principal, id)
+        .get_for_token(caller.client, id)
         .await
-        .map_err(|e| review_error(t, e))?;
+        .map_err(|e| match e {
+            TokenGetError::Auth(e) => Reject::from(sailpoint_refusal(t, e)),
+            TokenGetError::Review(e) => review_error(t, e),
+        })?;
     Ok(Json(review_json::certification(&c)).into_response())
 }
 

@@ -28,7 +28,7 @@ use recert_domain::Clock;
 use recert_store::Store;
 use tokio::net::TcpListener;
 
-pub use caller::{SailPointCaller, VezaCaller};
+pub use caller::{SailPointBearer, SailPointCaller, VezaCaller};
 pub use request_log::TrackingId;
 
 /// What every handler can reach.

@@ -68,6 +68,7 @@ pub struct PostgresStore {
     /// The reads every request makes (its API client, the certification it names), batched.
     clients: batch::PointReads<ApiClient>,
     certifications: batch::PointReads<Certification>,
+    client_certifications: batch::PointReads<reviews::ClientAndCertification>,
 }
 
 pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
@@ -107,6 +108,7 @@ impl PostgresStore {
         Ok(PostgresStore {
             clients: queries::api_client_reads(&pool, in_flight),
             certifications: reviews::certification_reads(&pool, in_flight),
+            client_certifications: reviews::client_certification_reads(&pool, in_flight),
             pool,
         })
     }
@@ -434,6 +436,19 @@ impl Store for PostgresStore {
 
     async fn certification(&self, id: Id) -> Result<Option<Certification>, StoreError> {
         self.certifications.get(id.to_string()).await
+    }
+
+    async fn client_and_certification(
+        &self,
+        client: Id,
+        certification: Id,
+    ) -> Result<(Option<ApiClient>, Option<Certification>), StoreError> {
+        let key = reviews::client_certification_key(client, certification);
+        Ok(self
+            .client_certifications
+            .get(key)
+            .await?
+            .unwrap_or((None, None)))
     }
 
     async fn access_review_items(

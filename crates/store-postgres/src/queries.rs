@@ -200,17 +200,55 @@ pub(crate) async fn create_api_client(pool: &PgPool, c: &ApiClient) -> Result<()
 
 const CLIENT_COLUMNS: &str = "id, name, secret_hash, roles, identity_id, created_at, revoked_at";
 
+/// The names of [`CLIENT_COLUMNS`] in a row: as they are, or as [`PREFIXED_CLIENT_COLUMNS`]
+/// names them beside another table's columns.
+const CLIENT_NAMES: [&str; 7] = [
+    "id",
+    "name",
+    "secret_hash",
+    "roles",
+    "identity_id",
+    "created_at",
+    "revoked_at",
+];
+const PREFIXED_CLIENT_NAMES: [&str; 7] = [
+    "client_id",
+    "client_name",
+    "client_secret_hash",
+    "client_roles",
+    "client_identity_id",
+    "client_created_at",
+    "client_revoked_at",
+];
+
+/// [`CLIENT_COLUMNS`] of `api_clients a`, renamed to [`PREFIXED_CLIENT_NAMES`].
+pub(crate) const PREFIXED_CLIENT_COLUMNS: &str = "a.id AS client_id, a.name AS client_name, \
+    a.secret_hash AS client_secret_hash, a.roles AS client_roles, \
+    a.identity_id AS client_identity_id, a.created_at AS client_created_at, \
+    a.revoked_at AS client_revoked_at";
+
 fn client_from_row(r: &PgRow) -> Result<ApiClient, StoreError> {
-    let roles =
-        ClientRole::decode_list(&text(r, "roles")?).map_err(|e| corrupt("api_clients", e))?;
+    client_from_named(r, &CLIENT_NAMES)
+}
+
+/// The client of a row read with [`PREFIXED_CLIENT_COLUMNS`], if the row has one.
+pub(crate) fn prefixed_client_from_row(r: &PgRow) -> Result<Option<ApiClient>, StoreError> {
+    match opt_text(r, PREFIXED_CLIENT_NAMES[0])? {
+        Some(_) => client_from_named(r, &PREFIXED_CLIENT_NAMES).map(Some),
+        None => Ok(None),
+    }
+}
+
+fn client_from_named(r: &PgRow, n: &[&str; 7]) -> Result<ApiClient, StoreError> {
+    let roles = ClientRole::decode_list(&text(r, n[3])?).map_err(|e| corrupt("api_clients", e))?;
     Ok(ApiClient {
-        id: id(r, "id", "api_clients")?,
-        name: text(r, "name")?,
-        secret_hash: text(r, "secret_hash")?,
+        id: id(r, n[0], "api_clients")?,
+        name: text(r, n[1])?,
+        secret_hash: text(r, n[2])?,
         roles,
-        identity_id: opt_id(r, "identity_id", "api_clients")?,
-        created_at: at(r, "created_at")?,
-        revoked_at: opt_at(r, "revoked_at")?,
+        identity_id: opt_id(r, n[4], "api_clients")?,
+        created_at: at(r, n[5])?,
+        revoked_at: opt_at(r, n[6])?,
     })
 }
 

@@ -8,7 +8,7 @@ use recert_domain::certification::{
     AccessReviewItem, AccessSnapshot, AccountSnapshot, CampaignRef, ReassignedFrom, ReviewerRef,
 };
 use recert_domain::review::{Certification, CertificationTask, CorrelatedStatus};
-use recert_domain::{Id, NewJob, Permission};
+use recert_domain::{ApiClient, Id, NewJob, Permission};
 use recert_store::certifications::{
     CERTIFICATION_FROM, ITEM_FROM, ITEM_KEYS_FROM, certification_column, certification_sort_column,
     item_column, item_sort_column, reviewer_column, reviewer_sort_column, task_column,
@@ -21,7 +21,8 @@ use crate::batch::PointReads;
 use crate::campaigns::{TASK_COLUMNS, insert_task, int, parse, task_from_row};
 use crate::db_err;
 use crate::queries::{
-    Arg, Base, Listing, Order, at, flag, id, json, opt_at, opt_id, opt_text, text,
+    Arg, Base, Listing, Order, PREFIXED_CLIENT_COLUMNS, at, flag, id, json, opt_at, opt_id,
+    opt_text, prefixed_client_from_row, text,
 };
 
 /// A certification with its campaign, over [`CERTIFICATION_FROM`] (`c`, `k`).
@@ -111,6 +112,39 @@ pub(crate) fn certification_reads(
         certification_from_row,
         max_in_flight,
     )
+}
+
+/// An API client and a certification, both read by the key `client id || certification id`
+/// (64 hex characters), in batches: the reads of get-certification, one round trip for both.
+pub(crate) fn client_certification_reads(
+    pool: &PgPool,
+    max_in_flight: usize,
+) -> PointReads<ClientAndCertification> {
+    PointReads::new(
+        pool.clone(),
+        format!(
+            "SELECT q.key, {PREFIXED_CLIENT_COLUMNS}, {CERTIFICATION_COLUMNS} \
+             FROM unnest($1::text[]) AS q(key) \
+             LEFT JOIN api_clients a ON a.id = substr(q.key, 1, 32) \
+             LEFT JOIN ({CERTIFICATION_FROM}) ON c.id = substr(q.key, 33)"
+        ),
+        |r| {
+            let client = prefixed_client_from_row(r)?;
+            let certification = match opt_text(r, "id")? {
+                Some(_) => Some(certification_from_row(r)?),
+                None => None,
+            };
+            Ok((client, certification))
+        },
+        max_in_flight,
+    )
+}
+
+pub(crate) type ClientAndCertification = (Option<ApiClient>, Option<Certification>);
+
+/// The key of [`client_certification_reads`].
+pub(crate) fn client_certification_key(client: Id, certification: Id) -> String {
+    format!("{client}{certification}")
 }
 
 /// A review item with its summary and snapshots, over [`ITEM_FROM`] (`i`, `s`, `a`).

@@ -328,6 +328,20 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     async fn certification(&self, id: Id) -> Result<Option<Certification>, StoreError>;
 
+    /// An API client and a certification, read together: what an authenticated read of one
+    /// certification needs, in one round trip where the backend has round trips. Both are read
+    /// no earlier than this call.
+    async fn client_and_certification(
+        &self,
+        client: Id,
+        certification: Id,
+    ) -> Result<(Option<ApiClient>, Option<Certification>), StoreError> {
+        Ok((
+            self.api_client(client).await?,
+            self.certification(certification).await?,
+        ))
+    }
+
     /// A certification's review items with their snapshots, by the endpoint's filter and
     /// sorters (see [`campaigns::item_column`]); `access` keeps only items for those access
     /// ids of that type (`ENTITLEMENT`, `ACCESS_PROFILE`, `ROLE`). Unsorted lists come in id

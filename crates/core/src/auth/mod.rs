@@ -116,6 +116,31 @@ struct KeyRing {
     loaded_at: Timestamp,
 }
 
+/// The client a verified token names, not yet read: it authenticates nobody until
+/// [`principal_of`] has found the client present and unrevoked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenClient(Id);
+
+impl TokenClient {
+    pub fn id(self) -> Id {
+        self.0
+    }
+}
+
+/// The principal of a token's client as read from the store: refused when the client is gone
+/// or revoked, whatever the token says.
+pub fn principal_of(client: Option<ApiClient>) -> Result<Principal, AuthError> {
+    let client = client
+        .filter(|c| c.revoked_at.is_none())
+        .ok_or(AuthError::ClientGone)?;
+    Ok(Principal {
+        client_id: client.id,
+        name: client.name,
+        roles: client.roles,
+        identity_id: client.identity_id,
+    })
+}
+
 /// Issues and checks access tokens.
 #[derive(Debug)]
 pub struct Auth {
@@ -338,19 +363,20 @@ impl Auth {
     /// Turns a bearer token into the principal it speaks for, reading the client afresh so that
     /// a revocation or a role change applies to the very next request.
     pub async fn authenticate(&self, token: &str) -> Result<Principal, AuthError> {
-        let client_id = self.verify(token).await?;
-        let client = self
-            .store
-            .api_client(client_id)
-            .await?
-            .filter(|c| c.revoked_at.is_none())
-            .ok_or(AuthError::ClientGone)?;
-        Ok(Principal {
-            client_id: client.id,
-            name: client.name,
-            roles: client.roles,
-            identity_id: client.identity_id,
-        })
+        let client = self.verify_token(token).await?;
+        self.principal(client).await
+    }
+
+    /// The principal of a verified token's client, read afresh.
+    pub async fn principal(&self, client: TokenClient) -> Result<Principal, AuthError> {
+        principal_of(self.store.api_client(client.id()).await?)
+    }
+
+    /// Checks a bearer token's signature, issuer, lifetime and key, without reading its client:
+    /// the caller reads the client itself (with what else the request needs, in one round trip)
+    /// and turns it into a principal with [`principal_of`].
+    pub async fn verify_token(&self, token: &str) -> Result<TokenClient, AuthError> {
+        self.verify(token).await.map(TokenClient)
     }
 
     /// Verifies a token (or finds it verified before) and answers its client id.

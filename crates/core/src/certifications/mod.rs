@@ -22,7 +22,7 @@ use recert_domain::review::{
 use recert_domain::{Clock, Id, NewJob, Permission, Timestamp};
 use recert_store::{ListQuery, Page, Store, StoreError};
 
-use crate::auth::Principal;
+use crate::auth::{AuthError, Principal, TokenClient, principal_of};
 
 pub use jobs::{REVIEW_JOB_KINDS, ReviewJobs};
 pub use permissions::{PERMISSION_FIELDS, check_permission_filter, filter_permissions};
@@ -43,6 +43,16 @@ pub enum ReviewError {
     Store(#[from] StoreError),
 }
 
+/// Why [`Certifications::get_for_token`] was refused: the caller did not authenticate, or the
+/// read was refused as [`Certifications::get`] refuses it.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenGetError {
+    #[error(transparent)]
+    Auth(AuthError),
+    #[error(transparent)]
+    Review(ReviewError),
+}
+
 /// How far a caller reaches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Reach {
@@ -57,6 +67,17 @@ impl Reach {
         match self {
             Reach::All => true,
             Reach::Reviewer(me) => c.reviewer_id == *me,
+        }
+    }
+
+    /// The certification `id` if this reach covers it, a refusal otherwise.
+    fn check(&self, c: Certification, id: Id) -> Result<Certification, ReviewError> {
+        if self.covers(&c) {
+            Ok(c)
+        } else {
+            Err(ReviewError::Forbidden(format!(
+                "certification {id} is assigned to another reviewer"
+            )))
         }
     }
 }
@@ -183,17 +204,37 @@ impl Certifications {
             self.store.certification(id).await?.ok_or_else(|| {
                 ReviewError::NotFound(format!("certification {id} does not exist"))
             })?;
-        if !reach.covers(&c) {
-            return Err(ReviewError::Forbidden(format!(
-                "certification {id} is assigned to another reviewer"
-            )));
-        }
-        Ok(c)
+        reach.check(c, id)
     }
 
     /// One certification, to an administrator or its reviewer.
     pub async fn get(&self, p: &Principal, id: Id) -> Result<Certification, ReviewError> {
         self.load(read_reach(p).ok_or_else(no_reach)?, id).await
+    }
+
+    /// [`get`](Self::get) for a caller known so far by its verified token only: the client and
+    /// the certification are read together, then the client is authenticated exactly as
+    /// [`Auth::authenticate`](crate::auth::Auth::authenticate) does and the certification's
+    /// visibility checked as `get` does. The same answers, one round trip fewer.
+    pub async fn get_for_token(
+        &self,
+        client: TokenClient,
+        id: Id,
+    ) -> Result<(Principal, Certification), TokenGetError> {
+        let (client, c) = self
+            .store
+            .client_and_certification(client.id(), id)
+            .await
+            .map_err(|e| TokenGetError::Review(e.into()))?;
+        let p = principal_of(client).map_err(TokenGetError::Auth)?;
+        let reach = read_reach(&p)
+            .ok_or_else(no_reach)
+            .map_err(TokenGetError::Review)?;
+        let c = c
+            .ok_or_else(|| ReviewError::NotFound(format!("certification {id} does not exist")))
+            .and_then(|c| reach.check(c, id))
+            .map_err(TokenGetError::Review)?;
+        Ok((p, c))
     }
 
     /// A certification's review items.
