@@ -61,6 +61,7 @@ macro_rules! conformance_tests {
             jobs_abandoned_on_the_last_attempt_fail,
             jobs_go_only_to_runners_of_their_kind_and_attempt,
             campaign_manager_generation,
+            campaign_generated_once_under_contention,
             campaign_self_review_goes_up,
             campaign_source_owner_and_roles,
             campaign_life_activate_complete_delete,
