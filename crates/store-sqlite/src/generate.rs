@@ -7,212 +7,76 @@
 
 use recert_domain::Id;
 use recert_domain::campaign::CampaignStatus;
-use recert_domain::filter::FieldKind;
 use recert_domain::review::{Alert, Generation, GenerationReport, ReassignmentTrail, Scope};
 use recert_store::StoreError;
 use recert_store::campaigns::id_prefix;
-use recert_store::sql::{Column, Placeholder, render};
+use recert_store::scope_sql::{self, ScopeArg, ScopeDialect};
+use recert_store::sql::Placeholder;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use crate::db_err;
-use crate::params::sql_params;
+use crate::params::sql_value;
 use crate::queries::{get_id, get_json};
 
-/// The identity fields a SEARCH campaign's query may use, as SQLite expressions over `i`.
-fn identity_column(field: &str) -> Option<Column> {
-    let (expr, kind) = match field {
-        "id" => ("i.id", FieldKind::Id),
-        "name" => ("i.name", FieldKind::String),
-        "displayName" => ("i.display_name", FieldKind::String),
-        "email" => ("i.email", FieldKind::String),
-        "managerId" => ("i.manager_id", FieldKind::Id),
-        "active" => ("i.active", FieldKind::Bool),
-        "lifecycleState" => ("i.lifecycle_state", FieldKind::String),
-        "attributes.department" => (
+/// How SQLite spells a scope query (see [`recert_store::scope_sql`]): id lists are bound as
+/// JSON arrays.
+const DIALECT: ScopeDialect = ScopeDialect {
+    placeholder: Placeholder::Question,
+    attributes: &[
+        (
+            "attributes.department",
             "json_extract(i.attributes, '$.department')",
-            FieldKind::String,
         ),
-        "attributes.title" => ("json_extract(i.attributes, '$.title')", FieldKind::String),
-        "attributes.location" => (
+        ("attributes.title", "json_extract(i.attributes, '$.title')"),
+        (
+            "attributes.location",
             "json_extract(i.attributes, '$.location')",
-            FieldKind::String,
         ),
-        "attributes.employeeNumber" => (
+        (
+            "attributes.employeeNumber",
             "json_extract(i.attributes, '$.employeeNumber')",
-            FieldKind::String,
         ),
-        "attributes.costCenter" => (
+        (
+            "attributes.costCenter",
             "json_extract(i.attributes, '$.costCenter')",
-            FieldKind::String,
         ),
-        "attributes.employeeType" => (
+        (
+            "attributes.employeeType",
             "json_extract(i.attributes, '$.employeeType')",
-            FieldKind::String,
         ),
-        "attributes.company" => ("json_extract(i.attributes, '$.company')", FieldKind::String),
-        "attributes.country" => ("json_extract(i.attributes, '$.country')", FieldKind::String),
-        _ => return None,
-    };
-    Some(Column { expr, kind })
-}
-
-/// The role fields a ROLE_COMPOSITION campaign's query may use.
-fn role_column(field: &str) -> Option<Column> {
-    let (expr, kind) = match field {
-        "id" => ("r.id", FieldKind::Id),
-        "name" => ("r.name", FieldKind::String),
-        "description" => ("r.description", FieldKind::String),
-        "ownerId" => ("r.owner_id", FieldKind::Id),
-        _ => return None,
-    };
-    Some(Column { expr, kind })
-}
+        (
+            "attributes.company",
+            "json_extract(i.attributes, '$.company')",
+        ),
+        (
+            "attributes.country",
+            "json_extract(i.attributes, '$.country')",
+        ),
+    ],
+    in_ids: |expr, p| format!("{expr} IN (SELECT value FROM json_each({p}))"),
+    null_text: "NULL",
+    null_time: "NULL",
+};
 
 fn ids_json(ids: &[Id]) -> String {
     let v: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
     serde_json::to_string(&v).unwrap_or_else(|_| "[]".into())
 }
 
-fn filter_err(e: recert_domain::filter::FilterError) -> StoreError {
-    StoreError::Database(format!("campaign query: {}", e.0))
-}
-
-/// Fills `temp.gen_items` with what the scope covers and each row's first-choice reviewer.
 /// The scope as a SELECT of (subject_id, access_type, access_id, account_id, assignment_id,
 /// first_seen, candidate reviewer), with its parameters numbered from 2 (?1 is the fallback).
 fn candidates(scope: &Scope) -> Result<(String, Vec<Value>), StoreError> {
-    let mut args: Vec<Value> = Vec::new();
-    // ?1 is taken by the caller; scope parameters start at ?2.
-    let p = |args: &mut Vec<Value>, v: Value| {
-        args.push(v);
-        format!("?{}", args.len() + 1)
-    };
-    let sql = match scope {
-        Scope::Manager => "SELECT a.identity_id AS subject_id, a.access_type, a.access_id,
-                a.account_id, a.id AS assignment_id, a.first_seen_at AS first_seen,
-                i.manager_id AS candidate
-             FROM assignments a JOIN identities i ON i.id = a.identity_id
-             WHERE a.removed_at IS NULL AND i.removed_at IS NULL"
-            .to_owned(),
-        Scope::SourceOwner {
-            source_ids,
-            uncorrelated: false,
-        } => {
-            let s = p(&mut args, Value::Text(ids_json(source_ids)));
-            format!(
-                "SELECT a.identity_id AS subject_id, a.access_type, a.access_id, a.account_id,
-                    a.id AS assignment_id, a.first_seen_at AS first_seen, s.owner_id AS candidate
-                 FROM assignments a
-                 JOIN identities i ON i.id = a.identity_id AND i.removed_at IS NULL
-                 LEFT JOIN entitlements e ON a.access_type = 'ENTITLEMENT' AND e.id = a.access_id
-                 LEFT JOIN access_profiles ap
-                    ON a.access_type = 'ACCESS_PROFILE' AND ap.id = a.access_id
-                 JOIN sources s ON s.id = coalesce(e.source_id, ap.source_id)
-                 WHERE a.removed_at IS NULL AND s.id IN (SELECT value FROM json_each({s}))"
-            )
-        }
-        Scope::SourceOwner {
-            source_ids,
-            uncorrelated: true,
-        } => {
-            let s = p(&mut args, Value::Text(ids_json(source_ids)));
-            format!(
-                "SELECT ac.id AS subject_id, 'ACCOUNT' AS access_type, ac.id AS access_id,
-                    ac.id AS account_id, NULL AS assignment_id, ac.created_at AS first_seen,
-                    s.owner_id AS candidate
-                 FROM accounts ac JOIN sources s ON s.id = ac.source_id
-                 WHERE ac.identity_id IS NULL AND ac.removed_at IS NULL
-                   AND s.id IN (SELECT value FROM json_each({s}))"
-            )
-        }
-        Scope::Search {
-            identity_ids,
-            query,
-            access,
-            reviewer,
-        } => {
-            let r = p(
-                &mut args,
-                Value::Text(reviewer.map(|r| r.to_string()).unwrap_or_default()),
-            );
-            let mut conds = vec![
-                "a.removed_at IS NULL".to_owned(),
-                "i.removed_at IS NULL".into(),
-            ];
-            if let Some(ids) = identity_ids {
-                let x = p(&mut args, Value::Text(ids_json(ids)));
-                conds.push(format!("i.id IN (SELECT value FROM json_each({x}))"));
-            }
-            if let Some(f) = query {
-                let (sql, values) =
-                    render(f, &identity_column, Placeholder::Question, args.len() + 2)
-                        .map_err(filter_err)?;
-                args.extend(sql_params(&values));
-                conds.push(sql);
-            }
-            if !access.is_empty() {
-                let mut any = Vec::new();
-                for a in access {
-                    let t = p(&mut args, Value::Text(a.access_type.as_str().to_owned()));
-                    let mut one = format!("(a.access_type = {t}");
-                    if let Some(ids) = &a.ids {
-                        let x = p(&mut args, Value::Text(ids_json(ids)));
-                        one.push_str(&format!(
-                            " AND a.access_id IN (SELECT value FROM json_each({x}))"
-                        ));
-                    }
-                    one.push(')');
-                    any.push(one);
-                }
-                conds.push(format!("({})", any.join(" OR ")));
-            }
-            format!(
-                "SELECT a.identity_id AS subject_id, a.access_type, a.access_id, a.account_id,
-                    a.id AS assignment_id, a.first_seen_at AS first_seen,
-                    coalesce(nullif({r}, ''), i.manager_id) AS candidate
-                 FROM assignments a JOIN identities i ON i.id = a.identity_id
-                 WHERE {}",
-                conds.join(" AND ")
-            )
-        }
-        Scope::RoleComposition {
-            role_ids,
-            query,
-            reviewer,
-        } => {
-            let r = p(
-                &mut args,
-                Value::Text(reviewer.map(|r| r.to_string()).unwrap_or_default()),
-            );
-            let mut conds = vec!["r.removed_at IS NULL".to_owned()];
-            if let Some(ids) = role_ids {
-                let x = p(&mut args, Value::Text(ids_json(ids)));
-                conds.push(format!("r.id IN (SELECT value FROM json_each({x}))"));
-            }
-            if let Some(f) = query {
-                let (sql, values) = render(f, &role_column, Placeholder::Question, args.len() + 2)
-                    .map_err(filter_err)?;
-                args.extend(sql_params(&values));
-                conds.push(sql);
-            }
-            let cond = conds.join(" AND ");
-            format!(
-                "SELECT r.id AS subject_id, 'ENTITLEMENT' AS access_type,
-                    x.entitlement_id AS access_id, NULL AS account_id, NULL AS assignment_id,
-                    NULL AS first_seen, coalesce(nullif({r}, ''), r.owner_id) AS candidate
-                 FROM roles r JOIN role_entitlements x ON x.role_id = r.id
-                 JOIN entitlements e ON e.id = x.entitlement_id AND e.removed_at IS NULL
-                 WHERE {cond}
-                 UNION ALL
-                 SELECT r.id, 'ACCESS_PROFILE', x.access_profile_id, NULL, NULL, NULL,
-                    coalesce(nullif({r}, ''), r.owner_id)
-                 FROM roles r JOIN role_access_profiles x ON x.role_id = r.id
-                 JOIN access_profiles ap ON ap.id = x.access_profile_id AND ap.removed_at IS NULL
-                 WHERE {cond}"
-            )
-        }
-    };
+    let (sql, args) = scope_sql::candidates(scope, &DIALECT, 2)
+        .map_err(|e| StoreError::Database(format!("campaign query: {}", e.0)))?;
+    let args = args
+        .into_iter()
+        .map(|a| match a {
+            ScopeArg::Text(s) => Value::Text(s),
+            ScopeArg::Ids(ids) => Value::Text(ids_json(&ids)),
+            ScopeArg::Value(v) => sql_value(&v),
+        })
+        .collect();
     Ok((sql, args))
 }
 

@@ -8,6 +8,7 @@ pub mod certifications;
 mod error;
 mod plan;
 pub mod reports;
+pub mod scope_sql;
 pub mod sql;
 
 use async_trait::async_trait;
