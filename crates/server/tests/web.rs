@@ -547,3 +547,40 @@ async fn administrators_run_campaigns_from_the_pages() {
     let (s, _, _) = bob.get(&to).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_attempts_are_limited_per_account() {
+    let app = app(Some(recert_core::auth::ratelimit::RateLimit::default())).await;
+    recert_core::web::set_password(
+        app.store.as_ref(),
+        &app.clock,
+        fixture_id(1, 2),
+        BOB_PASSWORD,
+        None,
+    )
+    .await
+    .unwrap();
+    // Ten wrong guesses for one account, from two browsers (as from two places).
+    let (mut first, mut second) = (Browser::new(&app), Browser::new(&app));
+    for n in 0..10 {
+        let b = if n % 2 == 0 { &mut first } else { &mut second };
+        let (s, _, _) = b.sign_in("bob.manager", "guess", "/reviews").await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "guess {n}");
+    }
+    // Then even the right password waits, in any spelling of the name...
+    for login in ["bob.manager", "BOB.Manager "] {
+        let (s, _, page) = first.sign_in(login, BOB_PASSWORD, "/reviews").await;
+        assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{login}");
+        assert!(
+            page.contains("Too many attempts for this account"),
+            "{page}"
+        );
+    }
+    // ...while another name is answered as usual, existing or not.
+    let (s, _, _) = second.sign_in("nobody", "guess", "/reviews").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    // Half a minute later one more attempt is allowed.
+    app.clock.advance(recert_domain::Duration::seconds(30));
+    let (s, to, _) = first.sign_in("bob.manager", BOB_PASSWORD, "/reviews").await;
+    assert_eq!((s, to.as_str()), (StatusCode::SEE_OTHER, "/reviews"));
+}

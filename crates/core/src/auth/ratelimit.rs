@@ -16,6 +16,19 @@ use recert_domain::{Id, Timestamp};
 pub enum LimitKey {
     Client(Id),
     Peer(std::net::IpAddr),
+    /// The name a web sign-in was attempted for (a digest of it, case folded).
+    Login([u8; 16]),
+}
+
+impl LimitKey {
+    /// The key of sign-in attempts for `login`, whether or not such an account exists.
+    pub fn login(login: &str) -> Self {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(login.trim().to_lowercase().as_bytes());
+        let mut key = [0u8; 16];
+        key.copy_from_slice(&digest[..16]);
+        LimitKey::Login(key)
+    }
 }
 
 impl From<Id> for LimitKey {
@@ -33,7 +46,16 @@ pub enum Dialect {
     OAuth,
     SailPoint,
     Veza,
+    /// Web sign-in attempts per account name, under [`SIGN_IN_LIMIT`] whatever the limiter's
+    /// own allowance: guessing one person's password from many addresses stays slow.
+    SignIn,
 }
+
+/// Sign-in attempts for one account name: 10 in a burst, then one every 30 seconds.
+pub const SIGN_IN_LIMIT: RateLimit = RateLimit {
+    requests: 10,
+    window_millis: 300_000,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
@@ -77,11 +99,15 @@ impl RateLimiter {
         now: Timestamp,
     ) -> Result<(), RetryAfter> {
         let key = key.into();
+        let limit = match dialect {
+            Dialect::SignIn => SIGN_IN_LIMIT,
+            _ => self.limit,
+        };
         // Time is kept in units of 1/requests of a millisecond, so that the emission interval
         // (window / requests) is a whole number of units. i128: milliseconds since 1970 times
         // up to u32::MAX requests does not fit in 64 bits.
-        let requests = i128::from(self.limit.requests.max(1));
-        let window = i128::from(self.limit.window_millis.max(1));
+        let requests = i128::from(limit.requests.max(1));
+        let window = i128::from(limit.window_millis.max(1));
         let now_u = i128::from(now.unix_millis()) * requests;
         let interval = window;
         let tolerance = window * requests - interval;
@@ -113,6 +139,25 @@ mod tests {
 
     fn at(ms: i64) -> Timestamp {
         Timestamp::from_unix_millis(1_700_000_000_000 + ms)
+    }
+
+    #[test]
+    fn sign_in_attempts_per_account_have_their_own_allowance() {
+        let l = RateLimiter::new(RateLimit::default());
+        let bob = LimitKey::login("Bob@Example.com ");
+        assert_eq!(bob, LimitKey::login("bob@example.com"));
+        for i in 0..10 {
+            assert_eq!(l.check(bob, Dialect::SignIn, at(0)), Ok(()), "attempt {i}");
+        }
+        assert_eq!(l.check(bob, Dialect::SignIn, at(0)), Err(RetryAfter(30)));
+        // Another name, and the same name's API allowance, are untouched.
+        assert!(
+            l.check(LimitKey::login("ada"), Dialect::SignIn, at(0))
+                .is_ok()
+        );
+        assert!(l.check(bob, Dialect::OAuth, at(0)).is_ok());
+        assert!(l.check(bob, Dialect::SignIn, at(30_000)).is_ok());
+        assert!(l.check(bob, Dialect::SignIn, at(30_000)).is_err());
     }
 
     #[test]

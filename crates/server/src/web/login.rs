@@ -136,6 +136,21 @@ async fn sign_in(State(state): State<AppState>, req: axum::extract::Request) -> 
             "Give your name or email and your password.",
         );
     }
+    // And per account name, from wherever the attempts come (the same answer whether or not
+    // the account exists).
+    if let Some(limiter) = &state.limiter
+        && let Err(wait) =
+            limiter.check(LimitKey::login(&login), Dialect::SignIn, state.clock.now())
+    {
+        tracing::info!(
+            retry_after = wait.0,
+            "web sign-in refused: too many attempts for one name"
+        );
+        return again(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many attempts for this account; wait a few minutes and try again.",
+        );
+    }
     match state.web.login(&login, password).await {
         Ok(s) => {
             let mut res = Redirect::to(&next).into_response();
