@@ -186,7 +186,7 @@ impl Remediation {
         &self,
         _who: CertAdmin<'_>,
         campaign: Id,
-    ) -> Result<Vec<RemediationItem>, RemediationError> {
+    ) -> Result<Vec<(RemediationItem, RemediationDetails)>, RemediationError> {
         Ok(self.store.remediation_items(campaign).await?)
     }
 }

@@ -117,5 +117,14 @@ async fn of_campaign(
         .of_campaign(who, id)
         .await
         .map_err(|e| refusal(t, e))?;
-    Ok(Json(Value::Array(items.iter().map(item_json).collect())).into_response())
+    let items = items
+        .iter()
+        .map(|(i, d)| {
+            let mut v = item_json(i);
+            v["identityName"] = json!(d.identity_name);
+            v["accessName"] = json!(d.access_name);
+            v
+        })
+        .collect();
+    Ok(Json(Value::Array(items)).into_response())
 }

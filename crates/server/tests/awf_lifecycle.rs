@@ -132,7 +132,7 @@ async fn remediation_marks_rows_fixed_as_the_system() {
     assert!(!items.is_empty());
     let now = app.clock.now();
     app.store
-        .report_remediation(items[0].id, "COMPLETED", None, Some("CHG-1"), now)
+        .report_remediation(items[0].0.id, "COMPLETED", None, Some("CHG-1"), now)
         .await
         .unwrap();
     let (_, all) = rows(

@@ -109,6 +109,12 @@ async fn revoked_access_is_delivered_signed_retried_and_reported() {
     let items = items.as_array().unwrap().clone();
     assert_eq!(items.len(), 6);
     assert!(items.iter().all(|i| i["status"] == "OPEN"));
+    assert!(
+        items
+            .iter()
+            .all(|i| i["identityName"].is_string() && i["accessName"].is_string()),
+        "{items:?}"
+    );
     let flaky = items[0]["id"].as_str().unwrap().to_owned();
     state.lock().unwrap().fail_once = Some(flaky.clone());
 

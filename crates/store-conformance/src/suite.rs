@@ -301,3 +301,13 @@ pub async fn demo_organisation_round_trips(store: &dyn Store) {
     let again = load(store, &clock, org).await;
     assert!(again.summary.unchanged());
 }
+
+/// The items of a remediation listing, without their details.
+pub(crate) fn items_only(
+    listed: Vec<(
+        recert_domain::review::RemediationItem,
+        recert_domain::review::RemediationDetails,
+    )>,
+) -> Vec<recert_domain::review::RemediationItem> {
+    listed.into_iter().map(|(i, _)| i).collect()
+}

@@ -327,7 +327,7 @@ pub async fn awf_changes_are_logged_and_sign_rows_off<S: Store + Clone>(store: &
     assert!(!info[0].expired);
 
     // Remediation done: the REVOKE row is FIXED, by the system.
-    let remediation = w.store.remediation_items(k.id).await.unwrap();
+    let remediation = crate::suite::items_only(w.store.remediation_items(k.id).await.unwrap());
     let first = remediation
         .iter()
         .find(|x| x.item_id == moved.item.id)

@@ -4,7 +4,7 @@
 use recert_domain::campaign::CampaignStatus;
 use recert_domain::review::{
     Alert, AlertLevel, Campaign, CampaignSettings, Certification, CertificationTask,
-    CorrelatedStatus, RemediationItem, ReviewItem, TaskStatus, TaskType,
+    CorrelatedStatus, ReviewItem, TaskStatus, TaskType,
 };
 use recert_domain::{Id, NewJob, Timestamp};
 use recert_store::campaigns::{campaign_column, campaign_sort_column};
@@ -444,42 +444,6 @@ pub(crate) async fn tasks_of(
     .await
     .map_err(db_err)?;
     rows.iter().map(task_from_row).collect()
-}
-
-pub(crate) async fn remediation_items(
-    pool: &PgPool,
-    campaign: Id,
-) -> Result<Vec<RemediationItem>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT id, item_id, campaign_id, certification_id, identity_id, access_type, access_id,
-            account_id, status, attempts, last_error, created_at, updated_at, completed_at
-         FROM remediation_items WHERE campaign_id = $1 ORDER BY id",
-    )
-    .bind(campaign.to_string())
-    .fetch_all(pool)
-    .await
-    .map_err(db_err)?;
-    let t = "remediation_items";
-    rows.iter()
-        .map(|r| {
-            Ok(RemediationItem {
-                id: id(r, "id", t)?,
-                item_id: id(r, "item_id", t)?,
-                campaign_id: id(r, "campaign_id", t)?,
-                certification_id: id(r, "certification_id", t)?,
-                identity_id: id(r, "identity_id", t)?,
-                access_type: text(r, "access_type")?,
-                access_id: id(r, "access_id", t)?,
-                account_id: opt_id(r, "account_id", t)?,
-                status: text(r, "status")?,
-                attempts: int(r, "attempts")?,
-                last_error: opt_text(r, "last_error")?,
-                created: at(r, "created_at")?,
-                updated: at(r, "updated_at")?,
-                completed: opt_at(r, "completed_at")?,
-            })
-        })
-        .collect()
 }
 
 pub(crate) async fn task(pool: &PgPool, tid: Id) -> Result<Option<CertificationTask>, StoreError> {

@@ -342,8 +342,11 @@ impl Store for PostgresStore {
         campaigns::tasks_of(&self.pool, target_id).await
     }
 
-    async fn remediation_items(&self, campaign_id: Id) -> Result<Vec<RemediationItem>, StoreError> {
-        campaigns::remediation_items(&self.pool, campaign_id).await
+    async fn remediation_items(
+        &self,
+        campaign_id: Id,
+    ) -> Result<Vec<(RemediationItem, RemediationDetails)>, StoreError> {
+        remediation::of_campaign(&self.pool, campaign_id).await
     }
 
     async fn set_task_status(

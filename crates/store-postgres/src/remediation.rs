@@ -35,12 +35,17 @@ fn item(r: &PgRow) -> Result<RemediationItem, StoreError> {
     })
 }
 
-pub(crate) async fn due(
+/// Remediation items with their details, chosen by `filter` (over `r`; `bind` binds its
+/// parameters) and ordered by `order`.
+async fn with_details(
     pool: &PgPool,
-    now: Timestamp,
-    limit: u32,
+    filter: &str,
+    order: &str,
+    bind: impl FnOnce(
+        sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    ) -> sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
 ) -> Result<Vec<(RemediationItem, RemediationDetails)>, StoreError> {
-    let rows = sqlx::query(AssertSqlSafe(format!(
+    let sql = format!(
         "SELECT {COLUMNS}, k.name AS campaign_name, ce.reviewer_id, ce.reviewer_name,
             ce.reviewer_email, ci.display_name AS identity_name, ci.email AS identity_email,
             ca.name AS access_name, ca.source_id, ca.source_name,
@@ -53,14 +58,12 @@ pub(crate) async fn due(
             ON ci.campaign_id = r.campaign_id AND ci.identity_id = r.identity_id
          LEFT JOIN campaign_access ca ON ca.campaign_id = r.campaign_id
             AND ca.access_type = r.access_type AND ca.access_id = r.access_id
-         WHERE r.status = 'OPEN' AND r.next_attempt_at <= $1
-         ORDER BY r.next_attempt_at, r.id LIMIT $2"
-    )))
-    .bind(ts(now))
-    .bind(i64::from(limit))
-    .fetch_all(pool)
-    .await
-    .map_err(db_err)?;
+         WHERE {filter} ORDER BY {order}"
+    );
+    let rows = bind(sqlx::query(AssertSqlSafe(sql)))
+        .fetch_all(pool)
+        .await
+        .map_err(db_err)?;
     let t = "remediation_items";
     rows.iter()
         .map(|r| {
@@ -85,6 +88,32 @@ pub(crate) async fn due(
             ))
         })
         .collect()
+}
+
+/// The open items whose next attempt is due, soonest first.
+pub(crate) async fn due(
+    pool: &PgPool,
+    now: Timestamp,
+    limit: u32,
+) -> Result<Vec<(RemediationItem, RemediationDetails)>, StoreError> {
+    with_details(
+        pool,
+        "r.status = 'OPEN' AND r.next_attempt_at <= $1",
+        "r.next_attempt_at, r.id LIMIT $2",
+        |q| q.bind(ts(now)).bind(i64::from(limit)),
+    )
+    .await
+}
+
+/// A campaign's items, oldest first.
+pub(crate) async fn of_campaign(
+    pool: &PgPool,
+    campaign: Id,
+) -> Result<Vec<(RemediationItem, RemediationDetails)>, StoreError> {
+    with_details(pool, "r.campaign_id = $1", "r.id", |q| {
+        q.bind(campaign.to_string())
+    })
+    .await
 }
 
 pub(crate) async fn record(

@@ -366,7 +366,7 @@ async fn rows_log_their_changes_as_json() {
     assert_eq!(text, SYSTEM_ACTOR);
     // Remediation for every REVOKE but the one fixed by hand.
     let open = store.remediation_items(campaign()).await.unwrap();
-    assert!(open.iter().all(|i| i.item_id != first));
+    assert!(open.iter().all(|(i, _)| i.item_id != first));
     assert_eq!(open.len() as u32, SUBJECTS * ITEMS + 1 - 1);
     store.close().await;
 }
@@ -433,7 +433,11 @@ async fn rows_signed_off_concurrently_complete_the_campaign_once() {
     c.signed_off = Some(true);
     assert_eq!(store.awf_apply(&c).await.unwrap(), RowOutcome::Applied);
     let remediations = store.remediation_items(campaign()).await.unwrap();
-    assert!(remediations.iter().any(|i| i.item_id == accepted.item.id));
+    assert!(
+        remediations
+            .iter()
+            .any(|(i, _)| i.item_id == accepted.item.id)
+    );
     store.close().await;
 }
 

@@ -4,7 +4,7 @@
 use recert_domain::campaign::CampaignStatus;
 use recert_domain::review::{
     Alert, AlertLevel, Campaign, CampaignSettings, Certification, CertificationTask,
-    CorrelatedStatus, RemediationItem, ReviewItem, TaskStatus, TaskType,
+    CorrelatedStatus, ReviewItem, TaskStatus, TaskType,
 };
 use recert_domain::{Id, NewJob, Timestamp};
 use recert_store::campaigns::{campaign_column, campaign_sort_column};
@@ -402,41 +402,6 @@ pub(crate) fn tasks_of(c: &Connection, target: Id) -> Result<Vec<CertificationTa
         .map_err(db_err)?
         .collect::<Result<Vec<_>, _>>()
         .map_err(db_err)
-}
-
-pub(crate) fn remediation_items(
-    c: &Connection,
-    campaign: Id,
-) -> Result<Vec<RemediationItem>, StoreError> {
-    let mut stmt = c
-        .prepare(
-            "SELECT id, item_id, campaign_id, certification_id, identity_id, access_type,
-                access_id, account_id, status, attempts, last_error, created_at, updated_at,
-                completed_at
-             FROM remediation_items WHERE campaign_id = ?1 ORDER BY id",
-        )
-        .map_err(db_err)?;
-    stmt.query_map([campaign.to_string()], |r| {
-        Ok(RemediationItem {
-            id: get_id(r, 0)?,
-            item_id: get_id(r, 1)?,
-            campaign_id: get_id(r, 2)?,
-            certification_id: get_id(r, 3)?,
-            identity_id: get_id(r, 4)?,
-            access_type: r.get(5)?,
-            access_id: get_id(r, 6)?,
-            account_id: get_opt_id(r, 7)?,
-            status: r.get(8)?,
-            attempts: r.get(9)?,
-            last_error: r.get(10)?,
-            created: get_ts(r, 11)?,
-            updated: get_ts(r, 12)?,
-            completed: get_opt_ts(r, 13)?,
-        })
-    })
-    .map_err(db_err)?
-    .collect::<Result<Vec<_>, _>>()
-    .map_err(db_err)
 }
 
 pub(crate) fn task(c: &Connection, id: Id) -> Result<Option<CertificationTask>, StoreError> {

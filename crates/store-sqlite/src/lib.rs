@@ -423,8 +423,11 @@ impl Store for SqliteStore {
         self.read(move |c| campaigns::tasks_of(c, target_id)).await
     }
 
-    async fn remediation_items(&self, campaign_id: Id) -> Result<Vec<RemediationItem>, StoreError> {
-        self.read(move |c| campaigns::remediation_items(c, campaign_id))
+    async fn remediation_items(
+        &self,
+        campaign_id: Id,
+    ) -> Result<Vec<(RemediationItem, RemediationDetails)>, StoreError> {
+        self.read(move |c| remediation::of_campaign(c, campaign_id))
             .await
     }
 

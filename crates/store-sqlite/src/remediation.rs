@@ -32,10 +32,12 @@ fn item(r: &Row<'_>) -> rusqlite::Result<RemediationItem> {
     })
 }
 
-pub(crate) fn due(
+/// Remediation items with their details, chosen by `filter` (over `r`) and ordered by `order`.
+fn with_details(
     c: &Connection,
-    now: Timestamp,
-    limit: u32,
+    filter: &str,
+    order: &str,
+    params: impl rusqlite::Params,
 ) -> Result<Vec<(RemediationItem, RemediationDetails)>, StoreError> {
     let mut stmt = c
         .prepare(&format!(
@@ -50,11 +52,10 @@ pub(crate) fn due(
                 ON ci.campaign_id = r.campaign_id AND ci.identity_id = r.identity_id
              LEFT JOIN campaign_access ca ON ca.campaign_id = r.campaign_id
                 AND ca.access_type = r.access_type AND ca.access_id = r.access_id
-             WHERE r.status = 'OPEN' AND r.next_attempt_at <= ?1
-             ORDER BY r.next_attempt_at, r.id LIMIT ?2"
+             WHERE {filter} ORDER BY {order}"
         ))
         .map_err(db_err)?;
-    stmt.query_map(params![now.to_string(), limit], |r| {
+    stmt.query_map(params, |r| {
         Ok((
             item(r)?,
             RemediationDetails {
@@ -78,6 +79,28 @@ pub(crate) fn due(
     .map_err(db_err)?
     .collect::<Result<Vec<_>, _>>()
     .map_err(db_err)
+}
+
+/// The open items whose next attempt is due, soonest first.
+pub(crate) fn due(
+    c: &Connection,
+    now: Timestamp,
+    limit: u32,
+) -> Result<Vec<(RemediationItem, RemediationDetails)>, StoreError> {
+    with_details(
+        c,
+        "r.status = 'OPEN' AND r.next_attempt_at <= ?1",
+        "r.next_attempt_at, r.id LIMIT ?2",
+        params![now.to_string(), limit],
+    )
+}
+
+/// A campaign's items, oldest first.
+pub(crate) fn of_campaign(
+    c: &Connection,
+    campaign: Id,
+) -> Result<Vec<(RemediationItem, RemediationDetails)>, StoreError> {
+    with_details(c, "r.campaign_id = ?1", "r.id", [campaign.to_string()])
 }
 
 pub(crate) fn record(

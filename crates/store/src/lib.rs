@@ -240,8 +240,12 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// The tasks about a campaign or certification, oldest first.
     async fn tasks_of(&self, target_id: Id) -> Result<Vec<CertificationTask>, StoreError>;
 
-    /// A campaign's remediation items, oldest first.
-    async fn remediation_items(&self, campaign_id: Id) -> Result<Vec<RemediationItem>, StoreError>;
+    /// A campaign's remediation items, oldest first, each with the names and decision it came
+    /// from.
+    async fn remediation_items(
+        &self,
+        campaign_id: Id,
+    ) -> Result<Vec<(RemediationItem, RemediationDetails)>, StoreError>;
 
     async fn set_task_status(
         &self,

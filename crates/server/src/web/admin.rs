@@ -330,10 +330,11 @@ async fn dashboard(State(state): State<AppState>, web: Web, Path(id): Path<Strin
             .map(|items| {
                 items
                     .iter()
-                    .map(|r| {
+                    .map(|(r, d)| {
+                        let access = d.access_name.clone().unwrap_or_else(|| r.access_id.to_string());
                         json!({
-                            "identity": r.identity_id.to_string(),
-                            "access": format!("{} {}", r.access_type, r.access_id),
+                            "identity": d.identity_name.clone().unwrap_or_else(|| r.identity_id.to_string()),
+                            "access": format!("{} ({})", access, super::reviews::access_type_label(&r.access_type)),
                             "status": r.status, "attempts": r.attempts,
                             "error": r.last_error,
                         })

@@ -30,6 +30,14 @@ const TYPES: [(&str, &str); 4] = [
     ("ACCOUNT", "Account"),
 ];
 
+/// How a page names an access type.
+pub(super) fn access_type_label(t: &str) -> &str {
+    TYPES
+        .iter()
+        .find(|(k, _)| *k == t)
+        .map_or(t, |(_, label)| label)
+}
+
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/reviews", get(my_reviews))
