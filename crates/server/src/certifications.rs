@@ -136,8 +136,8 @@ async fn list(
         )
         .await
         .map_err(|e| review_error(t, e))?;
-    let body = page.items.iter().map(review_json::certification).collect();
-    Ok(list_response(Value::Array(body), page.total))
+    let body: Vec<_> = page.items.iter().map(review_json::certification).collect();
+    Ok(list_response(body, page.total))
 }
 
 /// The one route read far more often than any other (a reviewer's page polls it): its client

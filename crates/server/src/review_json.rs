@@ -7,61 +7,123 @@ use recert_domain::certification::{
     AccessReviewItem, AccessSnapshot, AccountSnapshot, ReviewerRef,
 };
 use recert_domain::review::Certification;
-use recert_domain::{Id, Permission};
+use recert_domain::{Id, Permission, Timestamp};
+use serde::Serialize;
 use serde_json::{Value, json};
 
-fn reviewer(id: Id, name: &str, email: Option<&str>) -> Value {
-    json!({
-        "id": id.to_string(),
-        "name": name,
-        "email": email,
-        "type": "IDENTITY",
-        "created": null,
-        "modified": null,
-    })
+/// An `IdentityReferenceWithNameAndEmail` of a reviewer.
+#[derive(Serialize)]
+struct Reviewer<'a> {
+    id: Id,
+    name: &'a str,
+    email: Option<&'a str>,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    created: Option<Timestamp>,
+    modified: Option<Timestamp>,
+}
+
+fn reviewer<'a>(id: Id, name: &'a str, email: Option<&'a str>) -> Reviewer<'a> {
+    Reviewer {
+        id,
+        name,
+        email,
+        kind: "IDENTITY",
+        created: None,
+        modified: None,
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CampaignRef<'a> {
+    id: Id,
+    name: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    campaign_type: &'static str,
+    description: Option<&'a str>,
+    correlated_status: &'static str,
+    mandatory_comment_requirement: &'static str,
+}
+
+#[derive(Serialize)]
+struct ReassignedFrom<'a> {
+    id: Id,
+    name: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    reviewer: Reviewer<'a>,
+}
+
+#[derive(Serialize)]
+struct Reassignment<'a> {
+    from: ReassignedFrom<'a>,
+    comment: Option<&'a str>,
+}
+
+/// An `IdentityCertificationDto`, serialized straight from the certification (the answer of
+/// get-certification, the most frequent request, and of every decision).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CertificationDto<'a> {
+    id: Id,
+    name: &'a str,
+    campaign: CampaignRef<'a>,
+    completed: bool,
+    identities_completed: i64,
+    identities_total: i64,
+    created: Timestamp,
+    modified: Timestamp,
+    decisions_made: i64,
+    decisions_total: i64,
+    due: Option<Timestamp>,
+    signed: Option<Timestamp>,
+    reviewer: Reviewer<'a>,
+    reassignment: Option<Reassignment<'a>>,
+    has_errors: bool,
+    error_message: Option<&'a str>,
+    phase: &'static str,
 }
 
 /// An `IdentityCertificationDto`.
-pub(crate) fn certification(c: &Certification) -> Value {
+pub(crate) fn certification(c: &Certification) -> CertificationDto<'_> {
     let k = &c.campaign;
-    let reassignment = c.reassigned_from.as_ref().map(|r| {
-        json!({
-            "from": {
-                "id": r.certification_id.to_string(),
-                "name": r.certification_name,
-                "type": "CERTIFICATION",
-                "reviewer": reviewer(r.reviewer_id, &r.reviewer_name, r.reviewer_email.as_deref()),
-            },
-            "comment": r.comment,
-        })
-    });
-    json!({
-        "id": c.id.to_string(),
-        "name": c.name,
-        "campaign": {
-            "id": k.id.to_string(),
-            "name": k.name,
-            "type": "CAMPAIGN",
-            "campaignType": k.campaign_type.as_str(),
-            "description": k.description,
-            "correlatedStatus": k.correlated_status.as_str(),
-            "mandatoryCommentRequirement": k.mandatory_comment_requirement.as_str(),
+    CertificationDto {
+        id: c.id,
+        name: &c.name,
+        campaign: CampaignRef {
+            id: k.id,
+            name: &k.name,
+            kind: "CAMPAIGN",
+            campaign_type: k.campaign_type.as_str(),
+            description: k.description.as_deref(),
+            correlated_status: k.correlated_status.as_str(),
+            mandatory_comment_requirement: k.mandatory_comment_requirement.as_str(),
         },
-        "completed": c.decisions_made == c.decisions_total,
-        "identitiesCompleted": c.identities_completed,
-        "identitiesTotal": c.identities_total,
-        "created": c.created.to_string(),
-        "modified": c.modified.to_string(),
-        "decisionsMade": c.decisions_made,
-        "decisionsTotal": c.decisions_total,
-        "due": c.due.map(|d| d.to_string()),
-        "signed": c.signed.map(|d| d.to_string()),
-        "reviewer": reviewer(c.reviewer_id, &c.reviewer_name, c.reviewer_email.as_deref()),
-        "reassignment": reassignment,
-        "hasErrors": false,
-        "errorMessage": null,
-        "phase": c.phase.as_str(),
-    })
+        completed: c.decisions_made == c.decisions_total,
+        identities_completed: c.identities_completed,
+        identities_total: c.identities_total,
+        created: c.created,
+        modified: c.modified,
+        decisions_made: c.decisions_made,
+        decisions_total: c.decisions_total,
+        due: c.due,
+        signed: c.signed,
+        reviewer: reviewer(c.reviewer_id, &c.reviewer_name, c.reviewer_email.as_deref()),
+        reassignment: c.reassigned_from.as_ref().map(|r| Reassignment {
+            from: ReassignedFrom {
+                id: r.certification_id,
+                name: &r.certification_name,
+                kind: "CERTIFICATION",
+                reviewer: reviewer(r.reviewer_id, &r.reviewer_name, r.reviewer_email.as_deref()),
+            },
+            comment: r.comment.as_deref(),
+        }),
+        has_errors: false,
+        error_message: None,
+        phase: c.phase.as_str(),
+    }
 }
 
 fn owner(a: &AccessSnapshot) -> Value {

@@ -133,7 +133,7 @@ pub(crate) fn list_query(
 }
 
 /// A JSON answer with `X-Total-Count` when the caller asked for it.
-pub(crate) fn list_response(body: serde_json::Value, total: Option<u64>) -> Response {
+pub(crate) fn list_response(body: impl serde::Serialize, total: Option<u64>) -> Response {
     let mut headers = HeaderMap::new();
     if let Some(n) = total
         && let Ok(v) = HeaderValue::from_str(&n.to_string())
