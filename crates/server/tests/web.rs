@@ -128,7 +128,8 @@ fn csrf(html: &str) -> String {
     html[at..at + html[at..].find('"').unwrap()].to_owned()
 }
 
-async fn signed_in_bob(app: &App) -> Browser {
+/// Gives bob (a manager, no administrator role) the password [`BOB_PASSWORD`].
+async fn set_bob_password(app: &App) {
     recert_core::web::set_password(
         app.store.as_ref(),
         &app.clock,
@@ -138,6 +139,10 @@ async fn signed_in_bob(app: &App) -> Browser {
     )
     .await
     .unwrap();
+}
+
+async fn signed_in_bob(app: &App) -> Browser {
+    set_bob_password(app).await;
     let mut b = Browser::new(app);
     let (s, to, _) = b
         .sign_in("bob.manager@example.com", BOB_PASSWORD, "/reviews")
@@ -163,15 +168,7 @@ async fn sign_in_sessions_and_forms() {
     assert!(page.contains("<label for=\"password\">"), "labelled fields");
 
     // A wrong password says no more than that; a foreign `next` is not followed.
-    recert_core::web::set_password(
-        app.store.as_ref(),
-        &app.clock,
-        fixture_id(1, 2),
-        BOB_PASSWORD,
-        None,
-    )
-    .await
-    .unwrap();
+    set_bob_password(&app).await;
     let (s, _, page) = anon
         .post(
             "/login",
@@ -551,15 +548,7 @@ async fn administrators_run_campaigns_from_the_pages() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_attempts_are_limited_per_account() {
     let app = app(Some(recert_core::auth::ratelimit::RateLimit::default())).await;
-    recert_core::web::set_password(
-        app.store.as_ref(),
-        &app.clock,
-        fixture_id(1, 2),
-        BOB_PASSWORD,
-        None,
-    )
-    .await
-    .unwrap();
+    set_bob_password(&app).await;
     // Ten wrong guesses for one account, from two browsers (as from two places).
     let (mut first, mut second) = (Browser::new(&app), Browser::new(&app));
     for n in 0..10 {

@@ -311,3 +311,16 @@ pub(crate) fn items_only(
 ) -> Vec<recert_domain::review::RemediationItem> {
     listed.into_iter().map(|(i, _)| i).collect()
 }
+
+/// Claims the next due job of these kinds as worker "test", leased for five minutes.
+pub(crate) async fn claim(
+    store: &dyn Store,
+    clock: &ManualClock,
+    kinds: &[String],
+) -> Option<recert_domain::Job> {
+    let now = clock.now();
+    store
+        .claim_job("test", kinds, now, now.plus(Duration::minutes(5)))
+        .await
+        .unwrap()
+}

@@ -85,11 +85,7 @@ impl World {
             .collect();
         loop {
             let now = self.clock.now();
-            let Some(job) = self
-                .store
-                .claim_job("test", &kinds, now, now.plus(Duration::minutes(5)))
-                .await
-                .unwrap()
+            let Some(job) = crate::suite::claim(self.store.as_ref(), &self.clock, &kinds).await
             else {
                 return;
             };
@@ -197,12 +193,8 @@ pub async fn campaign_generated_once_under_contention<S: Store + Clone>(store: &
             )
             .await
             .unwrap();
-        let now = w.clock.now();
-        let job = w
-            .store
-            .claim_job("test", &kinds, now, now.plus(Duration::minutes(5)))
+        let job = crate::suite::claim(w.store.as_ref(), &w.clock, &kinds)
             .await
-            .unwrap()
             .expect("the generation job");
         assert_eq!(job.kind, kinds[0]);
         let (a, b) = tokio::join!(w.jobs.run(&job), w.jobs.run(&job));

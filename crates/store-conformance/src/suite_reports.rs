@@ -75,11 +75,7 @@ impl World {
         let report_jobs = self.reports.jobs();
         loop {
             let now = self.clock.now();
-            let Some(job) = self
-                .store
-                .claim_job("test", &kinds, now, now.plus(Duration::minutes(5)))
-                .await
-                .unwrap()
+            let Some(job) = crate::suite::claim(self.store.as_ref(), &self.clock, &kinds).await
             else {
                 return;
             };
@@ -569,12 +565,8 @@ pub async fn campaign_reports_of_each_type<S: Store + Clone>(store: &S) {
         .unwrap();
     w.run(k.id, ReportType::CertificationSignoff).await;
     let kinds = vec![recert_core::reports::BUILD.to_owned()];
-    let now = w.clock.now();
-    let job = w
-        .store
-        .claim_job("test", &kinds, now, now.plus(Duration::minutes(5)))
+    let job = crate::suite::claim(w.store.as_ref(), &w.clock, &kinds)
         .await
-        .unwrap()
         .unwrap();
     let e = w.reports.jobs().run(&job).await.unwrap_err();
     assert!(
