@@ -140,3 +140,53 @@ pub async fn signing_keys_rotate(store: &dyn Store) {
         "a failed rotation changes nothing"
     );
 }
+
+/// The reads of get-certification: a client and a certification, each found or not, a revoked
+/// client read as revoked.
+pub(crate) async fn client_and_certification_read_together(
+    w: &crate::suite_campaigns::World,
+    cert: &recert_domain::review::Certification,
+) {
+    let new = |name: &str| NewClient {
+        name: Some(name.into()),
+        roles: vec![recert_domain::ClientRole::CertAdmin],
+        identity_id: None,
+    };
+    let (store, clock) = (w.store.as_ref(), w.clock.as_ref());
+    let reader = clients::create(store, clock, new("reader")).await.unwrap();
+    let gone = clients::create(store, clock, new("gone")).await.unwrap();
+    clients::revoke(store, clock, gone.client.id).await.unwrap();
+    let gone = store.api_client(gone.client.id).await.unwrap().unwrap();
+    assert!(gone.revoked_at.is_some());
+    let nobody = Id::generate();
+    let both = |client: Id, c: Id| store.client_and_certification(client, c);
+    let r = &reader.client;
+    let some = Some(cert.clone());
+    assert_eq!(
+        both(r.id, cert.id).await.unwrap(),
+        (Some(r.clone()), some.clone())
+    );
+    assert_eq!(
+        both(gone.id, cert.id).await.unwrap(),
+        (Some(gone), some.clone())
+    );
+    assert_eq!(both(nobody, cert.id).await.unwrap(), (None, some));
+    assert_eq!(both(r.id, nobody).await.unwrap(), (Some(r.clone()), None));
+    assert_eq!(both(nobody, nobody).await.unwrap(), (None, None));
+    // Many at once, as under load: each caller gets its own pair.
+    let mut reads = tokio::task::JoinSet::new();
+    for n in 0..64 {
+        let (client, c) = if n % 2 == 0 {
+            (r.id, cert.id)
+        } else {
+            (nobody, nobody)
+        };
+        let store = w.store.clone();
+        reads.spawn(async move { (n, store.client_and_certification(client, c).await) });
+    }
+    while let Some(read) = reads.join_next().await {
+        let (n, got) = read.unwrap();
+        let (client, c) = got.unwrap();
+        assert_eq!((client.is_some(), c.is_some()), (n % 2 == 0, n % 2 == 0));
+    }
+}

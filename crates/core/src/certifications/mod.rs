@@ -6,6 +6,7 @@
 
 mod jobs;
 mod permissions;
+mod reach;
 
 use std::sync::Arc;
 
@@ -26,6 +27,7 @@ use crate::auth::{AuthError, Principal, TokenClient, principal_of};
 
 pub use jobs::{REVIEW_JOB_KINDS, ReviewJobs};
 pub use permissions::{PERMISSION_FIELDS, check_permission_filter, filter_permissions};
+use reach::{Reach, no_reach, read_reach, write_reach};
 
 /// Why a reviewer API call was refused.
 #[derive(Debug, thiserror::Error)]
@@ -51,60 +53,6 @@ pub enum TokenGetError {
     Auth(AuthError),
     #[error(transparent)]
     Review(ReviewError),
-}
-
-/// How far a caller reaches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Reach {
-    /// Every certification.
-    All,
-    /// The certifications this identity reviews.
-    Reviewer(Id),
-}
-
-impl Reach {
-    fn covers(&self, c: &Certification) -> bool {
-        match self {
-            Reach::All => true,
-            Reach::Reviewer(me) => c.reviewer_id == *me,
-        }
-    }
-
-    /// The certification `id` if this reach covers it, a refusal otherwise.
-    fn check(&self, c: Certification, id: Id) -> Result<Certification, ReviewError> {
-        if self.covers(&c) {
-            Ok(c)
-        } else {
-            Err(ReviewError::Forbidden(format!(
-                "certification {id} is assigned to another reviewer"
-            )))
-        }
-    }
-}
-
-/// Reading: administrators and report administrators every certification, a bound client its
-/// identity's.
-fn read_reach(p: &Principal) -> Option<Reach> {
-    if p.cert_admin().is_some() || p.report_reader().is_some_and(|r| r.may_read_all()) {
-        return Some(Reach::All);
-    }
-    p.reviewer().map(|r| Reach::Reviewer(r.identity_id()))
-}
-
-/// Changing: administrators every certification, a bound client its identity's.
-fn write_reach(p: &Principal) -> Option<Reach> {
-    if p.cert_admin().is_some() {
-        return Some(Reach::All);
-    }
-    p.reviewer().map(|r| Reach::Reviewer(r.identity_id()))
-}
-
-fn no_reach() -> ReviewError {
-    ReviewError::Forbidden(
-        "this API client has no reviewer identity and no administrator role; it cannot reach \
-         certifications"
-            .into(),
-    )
 }
 
 /// One decision as the caller sent it.
