@@ -49,6 +49,7 @@ async fn campaign_status(
 pub(crate) async fn generate(
     pool: &PgPool,
     g: &Generation,
+    analyze_after_items: u64,
 ) -> Result<Option<GenerationReport>, StoreError> {
     let mut tx = pool.begin().await.map_err(db_err)?;
     // The scope is read three times (pairs, the access snapshot, the items): one snapshot for
@@ -300,7 +301,23 @@ pub(crate) async fn generate(
     .await
     .map_err(db_err)?;
     tx.commit().await.map_err(db_err)?;
+    // A large generation changes the review tables' statistics at once; until autovacuum
+    // catches up (within a minute, where it runs at all) the planner would plan the reviewers'
+    // first pages from the old ones.
+    if report.items >= analyze_after_items {
+        refresh_statistics(pool).await;
+    }
     Ok(Some(report))
+}
+
+/// Re-reads the statistics of the tables a generation fills. The generation has committed
+/// already: a failure here is logged, not returned.
+async fn refresh_statistics(pool: &PgPool) {
+    let sql = "ANALYZE review_items, certification_subjects, certifications, campaign_access, \
+        campaign_identities";
+    if let Err(e) = sqlx::query(sql).execute(pool).await {
+        tracing::warn!(error = %e, "statistics not refreshed after a large generation");
+    }
 }
 
 /// Copies what the items refer to into the campaign's snapshot tables.

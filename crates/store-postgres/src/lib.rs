@@ -50,6 +50,9 @@ pub struct PostgresOptions {
     pub max_connections: u32,
     /// How long a request waits for a free connection before failing.
     pub acquire_timeout: std::time::Duration,
+    /// A generation of at least this many items re-reads the review tables' statistics
+    /// (`ANALYZE`) once it has committed.
+    pub analyze_after_items: u64,
 }
 
 impl Default for PostgresOptions {
@@ -57,6 +60,7 @@ impl Default for PostgresOptions {
         PostgresOptions {
             max_connections: 10,
             acquire_timeout: std::time::Duration::from_secs(10),
+            analyze_after_items: 100_000,
         }
     }
 }
@@ -69,6 +73,7 @@ pub struct PostgresStore {
     clients: batch::PointReads<ApiClient>,
     certifications: batch::PointReads<Certification>,
     client_certifications: batch::PointReads<reviews::ClientAndCertification>,
+    analyze_after_items: u64,
 }
 
 pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
@@ -109,6 +114,7 @@ impl PostgresStore {
             clients: queries::api_client_reads(&pool, in_flight),
             certifications: reviews::certification_reads(&pool, in_flight),
             client_certifications: reviews::client_certification_reads(&pool, in_flight),
+            analyze_after_items: opts.analyze_after_items,
             pool,
         })
     }
@@ -286,7 +292,7 @@ impl Store for PostgresStore {
         &self,
         generation: Generation,
     ) -> Result<Option<GenerationReport>, StoreError> {
-        generate::generate(&self.pool, &generation).await
+        generate::generate(&self.pool, &generation, self.analyze_after_items).await
     }
 
     async fn activate_campaign(

@@ -1,15 +1,16 @@
-//! How long generating a MANAGER campaign takes on PostgreSQL: an organisation of 25,000
-//! people with 20 grants each (500,000 items), over a catalogue of 30,000 entitlements, 3,000
-//! access profiles and 1,000 roles, generated three times (the later campaigns add to a
-//! review_items that already holds the earlier ones). A quick stand-in for
-//! `bench/generate.sh`; ignored by default. Run with
+//! Generation on PostgreSQL at size. `generating_a_manager_campaign` times a MANAGER campaign
+//! over an organisation of 25,000 people with 20 grants each (500,000 items), over a catalogue
+//! of 30,000 entitlements, 3,000 access profiles and 1,000 roles, generated three times (the
+//! later campaigns add to a review_items that already holds the earlier ones): a quick stand-in
+//! for `bench/generate.sh`, ignored by default. Run with
 //!
 //! ```text
 //! RECERT_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
 //!     cargo test --release -p recert-store-postgres --test generation_perf -- --ignored --nocapture
 //! ```
 //!
-//! `RECERT_PERF_IDENTITIES` sets the number of people.
+//! `RECERT_PERF_IDENTITIES` sets the number of people. The other case, on a small organisation,
+//! always runs: a large generation refreshes the statistics.
 
 use std::time::Instant;
 
@@ -17,6 +18,7 @@ use recert_domain::review::{Generation, Scope};
 use recert_domain::{Id, Timestamp};
 use recert_store::Store;
 use recert_store_postgres::testing::TestDatabase;
+use recert_store_postgres::{PostgresOptions, PostgresStore};
 
 /// The organisation (`{people}` people): a management tree ten wide, one account each, 16
 /// entitlements, 2 access profiles and 2 roles each.
@@ -122,5 +124,83 @@ async fn generating_a_manager_campaign() {
             started.elapsed()
         );
     }
+    store.close().await;
+}
+
+/// A PENDING MANAGER campaign, as the API would have created it.
+async fn pending_campaign(store: &PostgresStore) -> Id {
+    let campaign = Id::generate();
+    sqlx::query(
+        "INSERT INTO campaigns (id, name, type, status, correlated_status,
+            email_notification_enabled, auto_revoke_allowed, recommendations_enabled,
+            sunset_comments_required, mandatory_comment_requirement, config, created_at,
+            modified_at)
+         VALUES ($1, 'Stats', 'MANAGER', 'PENDING', 'CORRELATED', FALSE, FALSE, FALSE, FALSE,
+            'NO_DECISIONS', '{}', now(), now())",
+    )
+    .bind(campaign.to_string())
+    .execute(store.pool())
+    .await
+    .unwrap();
+    campaign
+}
+
+/// When review_items was last analyzed by hand (not by autovacuum).
+async fn last_analyze(store: &PostgresStore) -> Option<String> {
+    sqlx::query_scalar(
+        "SELECT last_analyze::text FROM pg_stat_user_tables WHERE relname = 'review_items'",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap()
+}
+
+/// A generation at least `analyze_after_items` large refreshes the review tables' statistics
+/// once it has committed; a smaller one leaves them to autovacuum.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_generation_refreshes_the_statistics() {
+    let Some(db) = TestDatabase::create().await else {
+        return;
+    };
+    let store = db.store().await;
+    // 300 people with 20 grants each: 6,000 grants, minus the top person's own.
+    sqlx::raw_sql(sqlx::AssertSqlSafe(organisation(300)))
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let generate = |store: PostgresStore, campaign: Id| async move {
+        store
+            .generate_campaign(Generation {
+                campaign_id: campaign,
+                scope: Scope::Manager,
+                fallback_reviewer: None,
+                new_access_since: None,
+                certification_name: "Stats - {reviewer}".into(),
+                now: Timestamp::parse("2026-02-01T00:00:00.000Z").unwrap(),
+            })
+            .await
+            .unwrap()
+            .expect("a PENDING campaign")
+    };
+    let with_threshold = |items: u64| {
+        PostgresStore::connect(
+            db.url(),
+            PostgresOptions {
+                max_connections: 2,
+                analyze_after_items: items,
+                ..Default::default()
+            },
+        )
+    };
+    let small = with_threshold(1_000_000).await.unwrap();
+    let report = generate(small, pending_campaign(&store).await).await;
+    assert!(report.items > 5_000, "{report:?}");
+    assert_eq!(last_analyze(&store).await, None, "under the threshold");
+    let large = with_threshold(5_000).await.unwrap();
+    generate(large, pending_campaign(&store).await).await;
+    assert!(
+        last_analyze(&store).await.is_some(),
+        "analyzed after the generation"
+    );
     store.close().await;
 }
