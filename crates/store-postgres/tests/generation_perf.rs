@@ -14,7 +14,7 @@
 
 use std::time::Instant;
 
-use recert_domain::review::{Generation, Scope};
+use recert_domain::review::{Generation, GenerationReport, Scope};
 use recert_domain::{Id, Timestamp};
 use recert_store::Store;
 use recert_store_postgres::testing::TestDatabase;
@@ -91,32 +91,9 @@ async fn generating_a_manager_campaign() {
         .await
         .unwrap();
     for run in 0..3 {
-        let campaign = Id::generate();
-        sqlx::query(
-            "INSERT INTO campaigns (id, name, type, status, correlated_status,
-                email_notification_enabled, auto_revoke_allowed, recommendations_enabled,
-                sunset_comments_required, mandatory_comment_requirement, config, created_at,
-                modified_at)
-             VALUES ($1, 'Perf', 'MANAGER', 'PENDING', 'CORRELATED', FALSE, FALSE, FALSE, FALSE,
-                'NO_DECISIONS', '{}', now(), now())",
-        )
-        .bind(campaign.to_string())
-        .execute(store.pool())
-        .await
-        .unwrap();
+        let campaign = pending_campaign(&store).await;
         let started = Instant::now();
-        let report = store
-            .generate_campaign(Generation {
-                campaign_id: campaign,
-                scope: Scope::Manager,
-                fallback_reviewer: None,
-                new_access_since: None,
-                certification_name: "Perf - {reviewer}".into(),
-                now: Timestamp::parse("2026-02-01T00:00:00.000Z").unwrap(),
-            })
-            .await
-            .unwrap()
-            .expect("a PENDING campaign");
+        let report = generate_manager(&store, campaign).await;
         eprintln!(
             "run {run}: {} items, {} certifications in {:?}",
             report.items,
@@ -135,7 +112,7 @@ async fn pending_campaign(store: &PostgresStore) -> Id {
             email_notification_enabled, auto_revoke_allowed, recommendations_enabled,
             sunset_comments_required, mandatory_comment_requirement, config, created_at,
             modified_at)
-         VALUES ($1, 'Stats', 'MANAGER', 'PENDING', 'CORRELATED', FALSE, FALSE, FALSE, FALSE,
+         VALUES ($1, 'Perf', 'MANAGER', 'PENDING', 'CORRELATED', FALSE, FALSE, FALSE, FALSE,
             'NO_DECISIONS', '{}', now(), now())",
     )
     .bind(campaign.to_string())
@@ -143,6 +120,22 @@ async fn pending_campaign(store: &PostgresStore) -> Id {
     .await
     .unwrap();
     campaign
+}
+
+/// Generates a PENDING MANAGER campaign.
+async fn generate_manager(store: &PostgresStore, campaign: Id) -> GenerationReport {
+    store
+        .generate_campaign(Generation {
+            campaign_id: campaign,
+            scope: Scope::Manager,
+            fallback_reviewer: None,
+            new_access_since: None,
+            certification_name: "Perf - {reviewer}".into(),
+            now: Timestamp::parse("2026-02-01T00:00:00.000Z").unwrap(),
+        })
+        .await
+        .unwrap()
+        .expect("a PENDING campaign")
 }
 
 /// When review_items was last analyzed by hand (not by autovacuum).
@@ -168,20 +161,6 @@ async fn a_large_generation_refreshes_the_statistics() {
         .execute(store.pool())
         .await
         .unwrap();
-    let generate = |store: PostgresStore, campaign: Id| async move {
-        store
-            .generate_campaign(Generation {
-                campaign_id: campaign,
-                scope: Scope::Manager,
-                fallback_reviewer: None,
-                new_access_since: None,
-                certification_name: "Stats - {reviewer}".into(),
-                now: Timestamp::parse("2026-02-01T00:00:00.000Z").unwrap(),
-            })
-            .await
-            .unwrap()
-            .expect("a PENDING campaign")
-    };
     let with_threshold = |items: u64| {
         PostgresStore::connect(
             db.url(),
@@ -193,11 +172,11 @@ async fn a_large_generation_refreshes_the_statistics() {
         )
     };
     let small = with_threshold(1_000_000).await.unwrap();
-    let report = generate(small, pending_campaign(&store).await).await;
+    let report = generate_manager(&small, pending_campaign(&store).await).await;
     assert!(report.items > 5_000, "{report:?}");
     assert_eq!(last_analyze(&store).await, None, "under the threshold");
     let large = with_threshold(5_000).await.unwrap();
-    generate(large, pending_campaign(&store).await).await;
+    generate_manager(&large, pending_campaign(&store).await).await;
     assert!(
         last_analyze(&store).await.is_some(),
         "analyzed after the generation"
