@@ -233,7 +233,7 @@ pub(crate) async fn generate(
                 w.assignment_id, acct.name, acct.native_identity, acct.source_id, acct.disabled,
                 acct.locked,
                 coalesce($3::timestamptz IS NOT NULL AND w.first_seen > $3::timestamptz, FALSE),
-                coalesce(n.name, acct.name), n.source_name, w.name
+                coalesce(n.name, acct.name, ''), n.source_name, w.name
              FROM (
                 SELECT c.subject_id, c.access_type, c.access_id, c.account_id, c.assignment_id,
                     c.first_seen, m.first_seq, m.cert_id, m.summary_id, m.name,
@@ -301,9 +301,10 @@ pub(crate) async fn generate(
     .await
     .map_err(db_err)?;
     tx.commit().await.map_err(db_err)?;
-    // A large generation changes the review tables' statistics at once; until autovacuum
-    // catches up (within a minute, where it runs at all) the planner would plan the reviewers'
-    // first pages from the old ones.
+    // A generation changes the review tables' statistics at once, and autovacuum analyzes
+    // only after a tenth of a table has changed (where it runs at all): until then the planner
+    // would take the new certifications for unknown, small ones and plan their pages so (a
+    // sort of every item instead of reading the sorted index to the page's end).
     if report.items >= analyze_after_items {
         refresh_statistics(pool).await;
     }
@@ -316,7 +317,7 @@ async fn refresh_statistics(pool: &PgPool) {
     let sql = "ANALYZE review_items, certification_subjects, certifications, campaign_access, \
         campaign_identities";
     if let Err(e) = sqlx::query(sql).execute(pool).await {
-        tracing::warn!(error = %e, "statistics not refreshed after a large generation");
+        tracing::warn!(error = %e, "statistics not refreshed after a generation");
     }
 }
 

@@ -51,7 +51,7 @@ pub struct PostgresOptions {
     /// How long a request waits for a free connection before failing.
     pub acquire_timeout: std::time::Duration,
     /// A generation of at least this many items re-reads the review tables' statistics
-    /// (`ANALYZE`) once it has committed.
+    /// (`ANALYZE`, a second or two at millions of items) once it has committed.
     pub analyze_after_items: u64,
 }
 
@@ -60,7 +60,7 @@ impl Default for PostgresOptions {
         PostgresOptions {
             max_connections: 10,
             acquire_timeout: std::time::Duration::from_secs(10),
-            analyze_after_items: 100_000,
+            analyze_after_items: 1_000,
         }
     }
 }

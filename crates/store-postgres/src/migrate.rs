@@ -36,6 +36,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (7, "0007_awf", include_str!("../migrations/0007_awf.sql")),
     (8, "0008_web", include_str!("../migrations/0008_web.sql")),
+    (
+        9,
+        "0009_item_sort",
+        include_str!("../migrations/0009_item_sort.sql"),
+    ),
 ];
 
 /// Any constant works as long as only recert's migrations use it.

@@ -183,3 +183,96 @@ async fn a_large_generation_refreshes_the_statistics() {
     );
     store.close().await;
 }
+
+/// How often the index holding a certification's items in access name order has been read,
+/// once every other connection to the database has ended (a backend reports its reads when it
+/// ends).
+async fn name_index_scans(url: &str) -> i64 {
+    let pool = sqlx::PgPool::connect(url).await.unwrap();
+    for _ in 0..100 {
+        let others: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        if others == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let n = sqlx::query_scalar(
+        "SELECT idx_scan FROM pg_stat_user_indexes
+         WHERE indexrelname = 'review_items_by_access_name'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    n
+}
+
+/// After a generation, a page sorted by access name is read from the index that holds a
+/// certification's items in that order (migration 0009), stopping at the page's end, instead
+/// of sorting every item of the certification: the order asks for nothing the index cannot
+/// give (no NULLs-last term), and the generation refreshed the statistics the planner needs to
+/// see that the certification is large.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_sorted_by_access_name_reads_the_name_index() {
+    let Some(db) = TestDatabase::create().await else {
+        return;
+    };
+    let store = db.store().await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(organisation(300)))
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let campaign = pending_campaign(&store).await;
+    let report = generate_manager(&store, campaign).await;
+    assert!(report.items > 5_000, "{report:?}");
+    let certification: String = sqlx::query_scalar(
+        "SELECT id FROM certifications WHERE campaign_id = $1
+         ORDER BY decisions_total DESC, id LIMIT 1",
+    )
+    .bind(campaign.to_string())
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    store.close().await;
+    let before = name_index_scans(db.url()).await;
+
+    let store = db.store().await;
+    let sorted = |descending| recert_store::ListQuery {
+        filter: Some(recert_domain::filter::parse("completed eq false").unwrap()),
+        sorters: vec![recert_domain::filter::Sorter {
+            field: "access.name",
+            descending,
+        }],
+        paging: recert_domain::filter::Paging {
+            limit: 10,
+            offset: 0,
+            count: false,
+        },
+    };
+    for descending in [false, true] {
+        let page = store
+            .access_review_items(certification.parse().unwrap(), None, &sorted(descending))
+            .await
+            .unwrap();
+        let mut names: Vec<&str> = page.items.iter().map(|i| i.access_name.as_str()).collect();
+        assert_eq!(names.len(), 10);
+        if descending {
+            names.reverse();
+        }
+        assert!(names.is_sorted(), "{names:?}");
+    }
+    store.close().await;
+    let after = name_index_scans(db.url()).await;
+    assert_eq!(
+        after - before,
+        2,
+        "each page reads review_items_by_access_name once"
+    );
+}

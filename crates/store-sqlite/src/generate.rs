@@ -294,7 +294,7 @@ fn generate_in(c: &mut Connection, g: &Generation) -> Result<Option<GenerationRe
                 g.account_native_identity, g.account_source_id, g.account_disabled,
                 g.account_locked,
                 CASE WHEN ?3 IS NOT NULL AND g.first_seen > ?3 THEN 1 ELSE 0 END,
-                coalesce(n.name, g.account_name), n.source_name, s.name
+                coalesce(n.name, g.account_name, ''), n.source_name, s.name
              FROM temp.gen_items g
              CROSS JOIN temp.gen_subjects s
                 ON s.reviewer_id = g.reviewer_id AND s.subject_id = g.subject_id

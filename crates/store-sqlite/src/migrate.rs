@@ -35,6 +35,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (7, "0007_awf", include_str!("../migrations/0007_awf.sql")),
     (8, "0008_web", include_str!("../migrations/0008_web.sql")),
+    (
+        9,
+        "0009_item_sort",
+        include_str!("../migrations/0009_item_sort.sql"),
+    ),
 ];
 
 pub(crate) fn run(conn: &mut Connection) -> Result<Vec<String>, StoreError> {
