@@ -73,6 +73,8 @@ pub struct PostgresStore {
     clients: batch::PointReads<ApiClient>,
     certifications: batch::PointReads<Certification>,
     client_certifications: batch::PointReads<reviews::ClientAndCertification>,
+    /// The connections of those reads (see [`point_read_pool`]).
+    reads: PgPool,
     analyze_after_items: u64,
 }
 
@@ -103,19 +105,21 @@ impl PostgresStore {
             // No ping before every query: it doubled the round trips of each point read. A
             // connection the server closed fails its next query, which the pool then drops.
             .test_before_acquire(false)
-            .connect_with(connect)
+            .connect_with(connect.clone())
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;
         // One batched read at a time per kind: the most requests per query, which on two cores
         // beat keeping a second server process busy (0.150 against 0.136 of the bare handler;
         // docs/BENCHMARKS.md).
         let in_flight = 1;
+        let reads = point_read_pool(connect, 3 * in_flight, opts.acquire_timeout);
         Ok(PostgresStore {
-            clients: queries::api_client_reads(&pool, in_flight),
-            certifications: reviews::certification_reads(&pool, in_flight),
-            client_certifications: reviews::client_certification_reads(&pool, in_flight),
+            clients: queries::api_client_reads(&reads, in_flight),
+            certifications: reviews::certification_reads(&reads, in_flight),
+            client_certifications: reviews::client_certification_reads(&reads, in_flight),
             analyze_after_items: opts.analyze_after_items,
             pool,
+            reads,
         })
     }
 
@@ -126,7 +130,39 @@ impl PostgresStore {
     /// Closes every connection; waits for those in use to come back.
     pub async fn close(&self) {
         self.pool.close().await;
+        self.reads.close().await;
     }
+}
+
+/// The connections of the batched point reads (by primary key, the same few statements over
+/// and over), apart from the pool every other statement uses: their statements are planned
+/// once. Left to itself PostgreSQL re-planned the batched join at every execution (a plan for
+/// the known number of keys is always estimated cheaper than one for any number), which cost
+/// more than the join itself. The listings keep planning with their values: a plan made once
+/// for any certification does not see how many items the one asked for has.
+fn point_read_pool(
+    connect: PgConnectOptions,
+    connections: usize,
+    acquire_timeout: std::time::Duration,
+) -> PgPool {
+    PgPoolOptions::new()
+        .max_connections(connections as u32)
+        .acquire_timeout(acquire_timeout)
+        .test_before_acquire(false)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                // Best effort: a PostgreSQL-compatible server without the setting plans as
+                // it always does.
+                if let Err(e) = sqlx::query("SET plan_cache_mode = force_generic_plan")
+                    .execute(conn)
+                    .await
+                {
+                    tracing::debug!(error = %e, "plan_cache_mode not set");
+                }
+                Ok(())
+            })
+        })
+        .connect_lazy_with(connect)
 }
 
 pub(crate) fn ts(t: Timestamp) -> time::OffsetDateTime {
