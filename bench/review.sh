@@ -18,6 +18,8 @@
 #   RECERT_BENCH_PORT          port of the recert server under test (default 18182; the bare
 #                              handler listens on 18190)
 #   RECERT_BENCH_NO_BUILD=1    use the binaries already built in ${CARGO_TARGET_DIR:-target}
+#   RECERT_BENCH_KEEP=1        keep the databases afterwards (to examine query plans); by
+#                              default the SQLite file and the PostgreSQL database are removed
 #   RECERT_BENCH_DIR           results, logs, the organisation file and the SQLite file
 #                              (default /tmp/recert-bench)
 #
@@ -172,7 +174,7 @@ for backend in $BACKENDS; do
     if [[ $backend == sqlite ]]; then
         rm -f "$DB" "$DB-wal" "$DB-shm"
         measure sqlite "$SQLITE_URL"
-        rm -f "$DB" "$DB-wal" "$DB-shm"
+        [[ ${RECERT_BENCH_KEEP:-} == 1 ]] || rm -f "$DB" "$DB-wal" "$DB-shm"
     else
         if ! PG_VERSION=$(psql "$PG_URL" -qXAt -v ON_ERROR_STOP=1 -c 'SHOW server_version' 2>"$LOGS/$TAG-psql.err"); then
             PG_VERSION="unreachable"
@@ -183,7 +185,8 @@ for backend in $BACKENDS; do
         psql "$PG_URL" -qX -v ON_ERROR_STOP=1 \
             -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" -c "CREATE DATABASE $PG_DB"
         measure postgres "$PG_BENCH_URL"
-        psql "$PG_URL" -qX -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" || true
+        [[ ${RECERT_BENCH_KEEP:-} == 1 ]] ||
+            psql "$PG_URL" -qX -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" || true
     fi
 done
 
