@@ -218,11 +218,22 @@ async fn two_processes_on_one_postgresql_generate_each_campaign_once() {
     // Each job ran once, in one of the two processes.
     assert_eq!(generation_starts(&log_a) + generation_starts(&log_b), 8);
     let pool = sqlx::PgPool::connect(&url).await.unwrap();
-    let rows: Vec<(i32, String)> =
-        sqlx::query_as("SELECT attempts, state FROM jobs WHERE kind = 'campaign.generate'")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
+    // A job records its outcome after the campaign's transaction commits and the review
+    // tables' statistics are refreshed.
+    let jobs = || async {
+        sqlx::query_as::<_, (i32, String)>(
+            "SELECT attempts, state FROM jobs WHERE kind = 'campaign.generate'",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap()
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut rows = jobs().await;
+    while rows.iter().any(|(_, s)| s == "RUNNING") && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        rows = jobs().await;
+    }
     assert_eq!(rows.len(), 8);
     assert!(
         rows.iter().all(|(n, s)| *n == 1 && s == "SUCCEEDED"),
