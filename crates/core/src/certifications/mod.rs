@@ -4,6 +4,7 @@
 //! read every one, and any client bound to an identity reaches the certifications that identity
 //! reviews, and nothing else.
 
+mod batch;
 mod jobs;
 mod permissions;
 mod reach;
@@ -287,6 +288,7 @@ impl Certifications {
                 proposed_end_date: d.proposed_end_date,
             });
         }
+        let writes = batch::last_per_item(writes);
         let by = p.identity_id.unwrap_or(p.client_id);
         match self.store.decide(id, &writes, by, now).await? {
             DecideOutcome::Written => {}
