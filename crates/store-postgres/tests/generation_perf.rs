@@ -138,6 +138,18 @@ async fn generate_manager(store: &PostgresStore, campaign: Id) -> GenerationRepo
         .expect("a PENDING campaign")
 }
 
+/// A database holding 300 people with 20 grants each (6,000 grants, minus the top person's
+/// own), and a store on it; `None` without a test database.
+async fn small_organisation() -> Option<(TestDatabase, PostgresStore)> {
+    let db = TestDatabase::create().await?;
+    let store = db.store().await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(organisation(300)))
+        .execute(store.pool())
+        .await
+        .unwrap();
+    Some((db, store))
+}
+
 /// When review_items was last analyzed by hand (not by autovacuum).
 async fn last_analyze(store: &PostgresStore) -> Option<String> {
     sqlx::query_scalar(
@@ -152,15 +164,9 @@ async fn last_analyze(store: &PostgresStore) -> Option<String> {
 /// once it has committed; a smaller one leaves them to autovacuum.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_large_generation_refreshes_the_statistics() {
-    let Some(db) = TestDatabase::create().await else {
+    let Some((db, store)) = small_organisation().await else {
         return;
     };
-    let store = db.store().await;
-    // 300 people with 20 grants each: 6,000 grants, minus the top person's own.
-    sqlx::raw_sql(sqlx::AssertSqlSafe(organisation(300)))
-        .execute(store.pool())
-        .await
-        .unwrap();
     let with_threshold = |items: u64| {
         PostgresStore::connect(
             db.url(),
@@ -221,14 +227,9 @@ async fn name_index_scans(url: &str) -> i64 {
 /// see that the certification is large.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_page_sorted_by_access_name_reads_the_name_index() {
-    let Some(db) = TestDatabase::create().await else {
+    let Some((db, store)) = small_organisation().await else {
         return;
     };
-    let store = db.store().await;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(organisation(300)))
-        .execute(store.pool())
-        .await
-        .unwrap();
     let campaign = pending_campaign(&store).await;
     let report = generate_manager(&store, campaign).await;
     assert!(report.items > 5_000, "{report:?}");
