@@ -129,3 +129,16 @@ pub fn small_org() -> Dataset {
         ],
     }
 }
+
+/// The generation of a PENDING MANAGER campaign as the generation benchmarks' tests run it: no
+/// fallback reviewer, no "new access" cut-off.
+pub fn manager_generation(campaign: recert_domain::Id) -> recert_domain::review::Generation {
+    recert_domain::review::Generation {
+        campaign_id: campaign,
+        scope: recert_domain::review::Scope::Manager,
+        fallback_reviewer: None,
+        new_access_since: None,
+        certification_name: "Perf - {reviewer}".into(),
+        now: recert_domain::Timestamp::parse("2026-02-01T00:00:00.000Z").unwrap(),
+    }
+}

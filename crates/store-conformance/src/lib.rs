@@ -20,7 +20,7 @@ mod suite_reviews;
 mod suite_web;
 
 pub use filters::{FILTER_CASES, FILTER_ROWS, filter_column};
-pub use fixture::{id as fixture_id, small_org};
+pub use fixture::{id as fixture_id, manager_generation, small_org};
 pub use item_keys::{ITEMS_BEFORE_KEYS, KEYS_CERTIFICATION, items_before_keys_are_filled_in};
 pub use suite::*;
 pub use suite_auth::*;

@@ -14,9 +14,10 @@
 
 use std::time::Instant;
 
-use recert_domain::review::{Generation, GenerationReport, Scope};
-use recert_domain::{Id, Timestamp};
+use recert_domain::Id;
+use recert_domain::review::GenerationReport;
 use recert_store::Store;
+use recert_store_conformance::manager_generation;
 use recert_store_postgres::testing::TestDatabase;
 use recert_store_postgres::{PostgresOptions, PostgresStore};
 
@@ -125,14 +126,7 @@ async fn pending_campaign(store: &PostgresStore) -> Id {
 /// Generates a PENDING MANAGER campaign.
 async fn generate_manager(store: &PostgresStore, campaign: Id) -> GenerationReport {
     store
-        .generate_campaign(Generation {
-            campaign_id: campaign,
-            scope: Scope::Manager,
-            fallback_reviewer: None,
-            new_access_since: None,
-            certification_name: "Perf - {reviewer}".into(),
-            now: Timestamp::parse("2026-02-01T00:00:00.000Z").unwrap(),
-        })
+        .generate_campaign(manager_generation(campaign))
         .await
         .unwrap()
         .expect("a PENDING campaign")

@@ -12,9 +12,9 @@
 
 use std::time::Instant;
 
-use recert_domain::review::{Generation, Scope};
-use recert_domain::{Id, Timestamp};
+use recert_domain::Id;
 use recert_store::Store;
+use recert_store_conformance::manager_generation;
 use recert_store_sqlite::{SqliteOptions, SqliteStore};
 
 /// The organisation (`?1` people): a management tree ten wide, one account each, 16
@@ -114,14 +114,7 @@ async fn generating_a_manager_campaign() {
         }
         let started = Instant::now();
         let report = store
-            .generate_campaign(Generation {
-                campaign_id: campaign,
-                scope: Scope::Manager,
-                fallback_reviewer: None,
-                new_access_since: None,
-                certification_name: "Perf - {reviewer}".into(),
-                now: Timestamp::parse("2026-02-01T00:00:00.000Z").unwrap(),
-            })
+            .generate_campaign(manager_generation(campaign))
             .await
             .unwrap()
             .expect("a PENDING campaign");
