@@ -98,8 +98,8 @@ pub(crate) async fn decide(
         return Ok(DecideOutcome::NotActive(p));
     }
     let actor = actor(&mut tx, by).await?;
-    // One statement for the whole batch (the core sends each item once): a statement per item
-    // cost a round trip each, most of a 250-decision call.
+    // One statement for the whole batch (the core sends each item once), not a round trip per
+    // decision: 250 of them per call, each slower with the database on another host.
     let ids: Vec<String> = decisions.iter().map(|d| d.item_id.to_string()).collect();
     let kinds: Vec<&str> = decisions.iter().map(|d| d.decision.as_str()).collect();
     let comments: Vec<Option<&str>> = decisions.iter().map(|d| d.comments.as_deref()).collect();
@@ -147,12 +147,11 @@ pub(crate) async fn decide(
         .map_err(db_err)?
         .into_iter()
         .collect();
-        for d in decisions {
-            let id = d.item_id.to_string();
-            if written.contains(&id) {
+        for (d, id) in decisions.iter().zip(&ids) {
+            if written.contains(id) {
                 continue;
             }
-            if here.contains(&id) {
+            if here.contains(id) {
                 locked.push(d.item_id);
             } else {
                 foreign.push(d.item_id);
